@@ -1,0 +1,1 @@
+"""Sub-commands of `csm`; each module registers its parsers in `register(subparsers, common)`."""

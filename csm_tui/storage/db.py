@@ -1,0 +1,233 @@
+"""Opening a book (one SQLite file) safely, and the transaction discipline every write follows.
+
+- WAL, foreign keys on, a busy timeout: readers never block the writer and vice versa.
+- Every write transaction begins IMMEDIATE (take the write lock up front, so a second writer
+  waits on the busy timeout instead of failing with "database is locked" mid-transaction),
+  and is retried with a clear message only after long contention.
+- User edits commit with synchronous=FULL (survive a power cut); bulk work uses NORMAL (still
+  atomic and safe against a killed process in WAL mode).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from csm_tui.errors import BusyError, DatabaseError
+from csm_tui.paths import create_private_file, ensure_private_dir
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+#: How long a writer keeps retrying before it tells the user the book is busy.
+BUSY_DEADLINE_S = 60.0
+
+
+class Book:
+    """An open book: one SQLite connection, guarded by a lock so worker threads can share it."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool = False) -> None:
+        self.path = path
+        self.conn = conn
+        self.readonly = readonly
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        self._in_write = False
+
+    # -- reading -----------------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for several queries (a deferred read transaction)."""
+        with self._lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
+            self._execute_retrying("BEGIN")
+            try:
+                yield self.conn
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        """Run one read query and return all rows (as sqlite3.Row)."""
+        with self._lock:
+            return self._with_friendly_errors(lambda: self.conn.execute(sql, params).fetchall())
+
+    def scalar(self, sql: str, params: tuple | dict = ()):
+        """Run a query that returns one value."""
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    # -- writing -----------------------------------------------------------------------------
+    @contextmanager
+    def write(
+        self, durable: bool = True, on_wait: Callable[[float], None] | None = None
+    ) -> Iterator[sqlite3.Connection]:
+        """One write transaction: BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception.
+
+        `durable=True` (user edits) commits with synchronous=FULL; bulk work passes False.
+        Nested use joins the outer transaction (so a service call is one transaction).
+        """
+        if self.readonly:
+            raise DatabaseError(
+                f"{self.path}: the book is read-only (file permissions); "
+                "csm can show it but not change it."
+            )
+        with self._lock:
+            if self._in_write:
+                yield self.conn
+                return
+            self.conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._begin_immediate(on_wait)
+            self._in_write = True
+            try:
+                yield self.conn
+            except BaseException:
+                self._in_write = False
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self._in_write = False
+            self._with_friendly_errors(lambda: self.conn.execute("COMMIT"))
+
+    def _begin_immediate(self, on_wait: Callable[[float], None] | None) -> None:
+        started = time.monotonic()
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise _friendly(exc, self.path) from None
+                waited = time.monotonic() - started
+                if waited >= BUSY_DEADLINE_S:
+                    raise BusyError(
+                        f"{self.path}: another csm process has been writing to this book for "
+                        f"{waited:.0f} s (an import or a full rescore?). Nothing was changed; "
+                        "try again when it has finished."
+                    ) from None
+                if on_wait:
+                    on_wait(waited)
+                time.sleep(0.05)
+
+    def _execute_retrying(self, sql: str) -> None:
+        self._with_friendly_errors(lambda: self.conn.execute(sql))
+
+    def _with_friendly_errors(self, fn):
+        try:
+            return fn()
+        except sqlite3.DatabaseError as exc:
+            raise _friendly(exc, self.path) from None
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL where possible)."""
+        with self._lock:
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass
+
+    def data_version(self) -> int:
+        """Changes when another connection commits: the app polls it to refresh."""
+        return int(self.scalar("PRAGMA data_version"))
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _friendly(exc: sqlite3.DatabaseError, path: Path) -> DatabaseError:
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return DatabaseError(f"{path}: the book is read-only; nothing was changed.")
+    if "disk is full" in text or "full" in text and "database or disk" in text:
+        return DatabaseError(f"{path}: the disk is full; nothing was changed. Free some space.")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return DatabaseError(
+            f"{path}: the book's file is damaged ({exc}). Restore a backup with `csm restore`."
+        )
+    if _is_busy(exc):  # type: ignore[arg-type]
+        return BusyError(f"{path}: another csm process kept the book busy; nothing was changed.")
+    return DatabaseError(f"{path}: {exc}")
+
+
+def check_header(path: Path) -> None:
+    """Refuse a file that is not a SQLite database before SQLite touches it."""
+    if path.is_dir():
+        raise DatabaseError(f"{path}: is a directory, not a csm book (a .db file).")
+    size = path.stat().st_size
+    if size == 0:
+        return  # a fresh, empty file: we initialise it
+    with path.open("rb") as fh:
+        head = fh.read(100)
+    if not head.startswith(SQLITE_HEADER):
+        raise DatabaseError(f"{path}: is not a csm book (not an SQLite database file).")
+    if len(head) < 100:
+        raise DatabaseError(f"{path}: the book's file is truncated ({size} bytes).")
+    page_size = int.from_bytes(head[16:18], "big") or 65536
+    if page_size == 1:
+        page_size = 65536
+    pages = int.from_bytes(head[28:32], "big")
+    if pages and size < pages * page_size:
+        raise DatabaseError(
+            f"{path}: the book's file is truncated ({size} bytes; its header says "
+            f"{pages * page_size}). Restore a backup with `csm restore`."
+        )
+
+
+def connect(path: Path, *, create: bool = True) -> Book:
+    """Open (creating if allowed) the SQLite file at `path`, without touching the schema."""
+    path = Path(path).expanduser()
+    if path.exists():
+        check_header(path)
+    elif not create:
+        raise DatabaseError(f"{path}: no such book. Create one with `csm demo` or `csm import`.")
+    else:
+        try:
+            create_private_file(path)
+        except OSError as exc:
+            raise DatabaseError(f"{path}: cannot create the book ({exc.strerror}).") from None
+    ensure_private_dir(path.parent)
+    readonly = not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK)
+    try:
+        if readonly:
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            )
+        else:
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)  # it holds customer data
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise _friendly(exc, path) from None
+    return Book(path, conn, readonly=readonly)
+
+
+def open_book(path: Path, *, create: bool = True) -> Book:
+    """Open a book and bring its schema up to date (refusing a file from a newer csm)."""
+    from csm_tui.storage.schema import migrate
+
+    book = connect(path, create=create)
+    try:
+        migrate(book)
+    except BaseException:
+        book.close()
+        raise
+    return book

@@ -1,0 +1,286 @@
+"""The book's schema and its ordered migrations (`PRAGMA user_version`).
+
+Opening an older file migrates it in one transaction; a file from a newer csm is refused.
+Columns prefixed `health_`/`churn_`/`risk_` on `accounts` are the current scores, denormalised
+so the portfolio table reads one indexed table a window at a time.
+"""
+
+from __future__ import annotations
+
+from csm_tui import __version__
+from csm_tui.errors import DatabaseError
+
+V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+
+CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    segment TEXT,                      -- SMB / Mid-Market / Enterprise
+    tier TEXT,                         -- coverage tier: Strategic / Core / Scale
+    owner TEXT,
+    industry TEXT,
+    arr REAL NOT NULL DEFAULT 0 CHECK (arr >= 0),
+    plan TEXT,
+    stage TEXT,                        -- onboarding / adoption / growth / renewal / churned
+    start_date TEXT,
+    renewal_date TEXT,
+    status TEXT NOT NULL DEFAULT 'active',   -- active / churned
+    seats INTEGER CHECK (seats IS NULL OR seats >= 0),   -- licensed seats
+    onboarding_pct REAL CHECK (onboarding_pct IS NULL OR onboarding_pct BETWEEN 0 AND 100),
+    activated_on TEXT,                 -- first value reached (time to value)
+    sponsor_engaged INTEGER,           -- 1 / 0 / NULL unknown
+    open_escalations INTEGER NOT NULL DEFAULT 0,
+    custom TEXT NOT NULL DEFAULT '{}', -- custom attributes (JSON object)
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S','now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S','now')),
+    -- current scores (written by the scoring engine)
+    health_score REAL,
+    health_band TEXT,                  -- green / yellow / red / insufficient
+    health_delta_7 REAL,
+    health_delta_30 REAL,
+    churn_prob REAL,
+    risk_segment TEXT,                 -- high / medium / low
+    risk_top10 INTEGER NOT NULL DEFAULT 0,
+    expansion_candidate INTEGER NOT NULL DEFAULT 0,
+    last_touch_at TEXT,
+    scored_at TEXT
+);
+CREATE INDEX accounts_name ON accounts(name COLLATE NOCASE);
+CREATE INDEX accounts_renewal ON accounts(renewal_date);
+CREATE INDEX accounts_band ON accounts(health_band, health_score);
+CREATE INDEX accounts_score ON accounts(health_score);
+CREATE INDEX accounts_owner ON accounts(owner);
+CREATE INDEX accounts_arr ON accounts(arr);
+CREATE INDEX accounts_tier ON accounts(tier);
+CREATE INDEX accounts_segment ON accounts(segment);
+CREATE INDEX accounts_churn ON accounts(churn_prob);
+CREATE INDEX accounts_touch ON accounts(last_touch_at);
+CREATE INDEX accounts_status ON accounts(status);
+
+-- substring ("fuzzy") search over names and ids without scanning the table
+CREATE VIRTUAL TABLE accounts_fts USING fts5(
+    name, id UNINDEXED, content='accounts', content_rowid='rowid', tokenize='trigram'
+);
+CREATE TRIGGER accounts_fts_ai AFTER INSERT ON accounts BEGIN
+    INSERT INTO accounts_fts(rowid, name, id) VALUES (new.rowid, new.name, new.id);
+END;
+CREATE TRIGGER accounts_fts_ad AFTER DELETE ON accounts BEGIN
+    INSERT INTO accounts_fts(accounts_fts, rowid, name, id) VALUES ('delete', old.rowid, old.name, old.id);
+END;
+CREATE TRIGGER accounts_fts_au AFTER UPDATE OF name ON accounts BEGIN
+    INSERT INTO accounts_fts(accounts_fts, rowid, name, id) VALUES ('delete', old.rowid, old.name, old.id);
+    INSERT INTO accounts_fts(rowid, name, id) VALUES (new.rowid, new.name, new.id);
+END;
+
+CREATE TABLE contacts (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    email TEXT,
+    title TEXT,
+    role TEXT NOT NULL DEFAULT 'user',      -- champion / sponsor / user / admin
+    sentiment TEXT,                         -- positive / neutral / negative
+    active INTEGER NOT NULL DEFAULT 1,
+    left_on TEXT
+);
+CREATE INDEX contacts_account ON contacts(account_id, role);
+
+CREATE TABLE usage (
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    date TEXT NOT NULL,
+    seats INTEGER,
+    active_users INTEGER,
+    dau REAL,
+    mau REAL,
+    logins INTEGER,
+    features_used INTEGER,
+    features_total INTEGER,
+    PRIMARY KEY (account_id, date)
+) WITHOUT ROWID;
+CREATE INDEX usage_date ON usage(date);
+
+CREATE TABLE tickets (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    subject TEXT,
+    opened_at TEXT NOT NULL,
+    severity INTEGER NOT NULL DEFAULT 3 CHECK (severity BETWEEN 1 AND 4),
+    status TEXT NOT NULL DEFAULT 'open',    -- open / pending / solved / closed
+    first_response_at TEXT,
+    resolved_at TEXT
+);
+CREATE INDEX tickets_account ON tickets(account_id, opened_at);
+
+CREATE TABLE responses (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    contact_id TEXT REFERENCES contacts(id) ON DELETE SET NULL,
+    date TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'nps' CHECK (kind IN ('nps', 'csat')),
+    score REAL NOT NULL,
+    comment TEXT,
+    CHECK ((kind = 'nps' AND score BETWEEN 0 AND 10) OR (kind = 'csat' AND score BETWEEN 1 AND 5))
+);
+CREATE INDEX responses_account ON responses(account_id, kind, date);
+CREATE INDEX responses_date ON responses(date);
+
+CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('call', 'meeting', 'email', 'note', 'qbr', 'system')),
+    text TEXT NOT NULL DEFAULT '',
+    author TEXT
+);
+CREATE INDEX events_account ON events(account_id, at);
+
+CREATE TABLE renewals (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    due_date TEXT NOT NULL,
+    arr_before REAL NOT NULL DEFAULT 0 CHECK (arr_before >= 0),
+    arr_after REAL CHECK (arr_after IS NULL OR arr_after >= 0),
+    csm_call TEXT CHECK (csm_call IS NULL OR csm_call IN ('commit', 'likely', 'at_risk', 'lost')),
+    outcome TEXT CHECK (outcome IS NULL OR outcome IN ('renewed', 'churned', 'downgraded', 'expanded')),
+    closed_on TEXT
+);
+CREATE INDEX renewals_account ON renewals(account_id, due_date);
+CREATE INDEX renewals_due ON renewals(due_date);
+
+CREATE TABLE health (
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    date TEXT NOT NULL,
+    score REAL,
+    band TEXT NOT NULL,
+    usage REAL,
+    engagement REAL,
+    outcomes REAL,
+    sentiment REAL,
+    churn_prob REAL,
+    explain TEXT,                           -- JSON: per-measure raw, value, weight, points
+    PRIMARY KEY (account_id, date)
+) WITHOUT ROWID;
+CREATE INDEX health_date ON health(date);
+
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('high', 'medium', 'low')),
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'snoozed', 'done')),
+    fired_at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}',      -- JSON: the values that triggered it
+    closed_at TEXT,
+    close_reason TEXT,
+    snoozed_until TEXT,
+    snooze_reason TEXT,
+    condition_cleared INTEGER NOT NULL DEFAULT 0  -- a done alert may re-fire once this is 1
+);
+CREATE UNIQUE INDEX alerts_one_live ON alerts(account_id, rule) WHERE status != 'done';
+CREATE INDEX alerts_status ON alerts(status, severity);
+CREATE INDEX alerts_account ON alerts(account_id, rule, fired_at);
+
+CREATE TABLE playbooks (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    reason TEXT                              -- the save-plan reason it answers, if any
+);
+CREATE TABLE playbook_steps (
+    playbook_id TEXT NOT NULL REFERENCES playbooks(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    offset_days INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (playbook_id, position)
+);
+
+CREATE TABLE save_plans (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    alert_id INTEGER REFERENCES alerts(id) ON DELETE SET NULL,
+    risk_level TEXT NOT NULL CHECK (risk_level IN ('high', 'medium', 'low')),
+    reasons TEXT NOT NULL DEFAULT '[]',     -- JSON list
+    owner TEXT,
+    sponsor TEXT,
+    target_date TEXT,
+    success_criteria TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'saved', 'lost')),
+    created_at TEXT NOT NULL,
+    closed_at TEXT,
+    lessons TEXT
+);
+CREATE INDEX save_plans_account ON save_plans(account_id, status);
+
+CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    due_date TEXT,
+    done INTEGER NOT NULL DEFAULT 0,
+    done_at TEXT,
+    playbook_id TEXT REFERENCES playbooks(id) ON DELETE SET NULL,
+    save_plan_id TEXT REFERENCES save_plans(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX tasks_account ON tasks(account_id, done, due_date);
+CREATE INDEX tasks_due ON tasks(done, due_date);
+
+CREATE TABLE objectives (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    baseline REAL,
+    target REAL,
+    current REAL,
+    unit TEXT,
+    due_date TEXT,
+    status TEXT NOT NULL DEFAULT 'on_track' CHECK (status IN ('on_track', 'at_risk', 'off_track', 'done'))
+);
+CREATE INDEX objectives_account ON objectives(account_id);
+"""
+
+#: Ordered migrations: MIGRATIONS[i] takes a file from user_version i to i + 1.
+MIGRATIONS: list[str] = [V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(book) -> int:
+    """Bring the book's schema to SCHEMA_VERSION in one transaction; return the version."""
+    version = int(book.scalar("PRAGMA user_version") or 0)
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"{book.path}: this book was written by a newer csm (schema v{version}; this csm "
+            f"{__version__} knows up to v{SCHEMA_VERSION}). Upgrade csm to open it."
+        )
+    if version == SCHEMA_VERSION:
+        return version
+    with book.write(durable=True) as conn:
+        for step in range(version, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[step]):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_written_by', ?)",
+            (__version__,),
+        )
+    return SCHEMA_VERSION
+
+
+def _statements(script: str) -> list[str]:
+    """Split a DDL script into statements (triggers contain inner semicolons)."""
+    import sqlite3
+
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buf.strip():
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
