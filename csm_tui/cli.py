@@ -16,10 +16,12 @@ from csm_tui.errors import CsmError
 
 #: Sub-command modules; each exposes `register(subparsers, common)`.
 COMMAND_MODULES = (
-    "csm_tui.commands.data",
-    "csm_tui.commands.scoring",
-    "csm_tui.commands.reports",
-    "csm_tui.commands.edits",
+    "csm_tui.commands.book",  # demo, check, backup, restore
+    "csm_tui.commands.io",  # import, export
+    "csm_tui.commands.scoring",  # score, alerts, config
+    "csm_tui.commands.model",  # model train / report / evaluate
+    "csm_tui.commands.reports",  # report qbr / success-plan / portfolio
+    "csm_tui.commands.edits",  # log, set
 )
 
 
