@@ -89,10 +89,13 @@ class Book:
             self._in_write = True
             try:
                 yield self.conn
-            except BaseException:
+            except BaseException as exc:
                 self._in_write = False
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
+                    # a full disk, an I/O error or a damaged page mid-transaction: say so
+                    raise _friendly(exc, self.path) from None
                 raise
             self._in_write = False
             self._with_friendly_errors(lambda: self.conn.execute("COMMIT"))
@@ -150,6 +153,8 @@ def _friendly(exc: sqlite3.DatabaseError, path: Path) -> DatabaseError:
         return DatabaseError(f"{path}: the book is read-only; nothing was changed.")
     if "disk is full" in text or "full" in text and "database or disk" in text:
         return DatabaseError(f"{path}: the disk is full; nothing was changed. Free some space.")
+    if "disk i/o error" in text:  # in WAL mode a full disk often surfaces as an I/O error
+        return DatabaseError(f"{path}: {_io_error_cause(path)}; nothing was changed.")
     if "malformed" in text or "not a database" in text or "corrupt" in text:
         return DatabaseError(
             f"{path}: the book's file is damaged ({exc}). Restore a backup with `csm restore`."
@@ -157,6 +162,19 @@ def _friendly(exc: sqlite3.DatabaseError, path: Path) -> DatabaseError:
     if _is_busy(exc):  # type: ignore[arg-type]
         return BusyError(f"{path}: another csm process kept the book busy; nothing was changed.")
     return DatabaseError(f"{path}: {exc}")
+
+
+def _io_error_cause(path: Path) -> str:
+    """Name the likely cause of a disk I/O error: a full disk, else the device itself."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return "the disk reported an I/O error"
+    if free < 1024 * 1024:
+        return f"the disk is full ({free // 1024} KB free); free some space and try again"
+    return "the disk reported an I/O error (is the drive failing or disconnected?)"
 
 
 def check_header(path: Path) -> None:
@@ -199,9 +217,7 @@ def connect(path: Path, *, create: bool = True) -> Book:
     readonly = not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK)
     try:
         if readonly:
-            conn = sqlite3.connect(
-                f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-            )
+            conn = _connect_readonly(path)
         else:
             if os.stat(path).st_mode & 0o077:
                 os.chmod(path, 0o600)  # it holds customer data
@@ -218,6 +234,23 @@ def connect(path: Path, *, create: bool = True) -> Book:
     except sqlite3.DatabaseError as exc:
         raise _friendly(exc, path) from None
     return Book(path, conn, readonly=readonly)
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open read-only. A WAL book in a read-only directory cannot create its -shm file, so
+    fall back to `immutable=1` there (nothing else can write to it either)."""
+    from urllib.request import pathname2url
+
+    uri = f"file:{pathname2url(str(path.resolve()))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(
+        uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+    )
 
 
 def open_book(path: Path, *, create: bool = True) -> Book:
