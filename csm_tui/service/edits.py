@@ -19,11 +19,11 @@ from csm_tui.service.accounts import AccountRef, resolve_account
 from csm_tui.service.fields import (
     CUSTOM_PREFIX,
     FIELDS,
-    Problem,
     parse_datetime,
     validate_all,
 )
 from csm_tui.storage.ids import new_id
+from csm_tui.storage.parse import ValueProblem
 
 #: Timeline kinds a user can log (the "system" kind is csm's own).
 EVENT_KINDS = ("call", "meeting", "email", "note", "qbr")
@@ -179,7 +179,7 @@ def _valid_text(text: str) -> str:
 def _valid_at(at: str | None) -> str:
     try:
         return parse_datetime(at or "")
-    except Problem as exc:
+    except ValueProblem as exc:
         raise ValidationError("at", str(exc)) from None
 
 
@@ -394,5 +394,7 @@ def _alert_dict(alert: Any) -> dict[str, Any]:
 def _score_dict(score: Any) -> dict[str, Any] | None:
     if score is None:
         return None
+    if hasattr(score, "to_dict"):
+        return score.to_dict()  # the engine's full explain: measures, parts, movers
     keys = ("score", "band", "parts", "delta_7", "delta_30", "churn_prob", "risk_segment")
     return {k: getattr(score, k, None) for k in keys}

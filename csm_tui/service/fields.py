@@ -8,15 +8,15 @@ valid. Writing the values is `csm_tui.service.edits`' job.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from csm_tui.clock import now_iso, today
 from csm_tui.errors import ValidationError
+from csm_tui.storage import parse as imported
+from csm_tui.storage.parse import ValueProblem
 
 #: The longest text a single field accepts (a name, an owner, a custom value).
 MAX_TEXT = 500
@@ -25,12 +25,9 @@ _CUSTOM_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_\- ]{0,63}$")
 
 STAGES = ("onboarding", "adoption", "growth", "renewal", "churned")
 STATUSES = ("active", "churned")
-_YES = {"yes", "y", "true", "1", "on"}
-_NO = {"no", "n", "false", "0", "off"}
-_UNKNOWN = {"", "unknown", "?", "-"}
 
 
-class Problem(ValueError):
+class Problem(ValueProblem):
     """Raised by a parser: the message says what is wrong and what would be valid."""
 
 
@@ -70,107 +67,102 @@ def parse_optional_text(text: str) -> str | None:
     return value or None
 
 
+def _quoted(raw: str) -> str:
+    return repr(raw) if raw else "an empty value"
+
+
 def parse_money(text: str) -> float:
-    """Dollars ≥ 0 such as `48000`, `$48,000.50`, `48k` or `1.2m`, rounded to cents."""
-    raw = text.strip().lower().replace(",", "").replace("$", "").replace(" ", "")
-    scale = 1.0
-    if raw[-1:] in ("k", "m"):
-        scale = 1_000.0 if raw[-1] == "k" else 1_000_000.0
-        raw = raw[:-1]
+    """Dollars ≥ 0 as an import reads them (`48000`, `$48,000.50`) or `48k` / `1.2m`."""
+    raw = text.strip()
+    scale = {"k": 1_000.0, "m": 1_000_000.0}.get(raw[-1:].lower(), 1.0)
     try:
-        value = float(raw) * scale
-    except ValueError:
-        raise Problem(f"{text.strip()!r} is not an amount; use dollars like 48000 or 48k") from None
-    if not math.isfinite(value):
-        raise Problem(f"{text.strip()!r} is not an amount; use dollars like 48000 or 48k")
+        value = imported.parse_money(raw[:-1] if scale != 1.0 else raw)
+    except ValueProblem:
+        value = None
+    if value is None:
+        raise Problem(f"{_quoted(raw)} is not an amount; use dollars like 48000 or 48k")
     if value < 0:
-        raise Problem(f"{text.strip()} is negative; an amount must be 0 or more")
-    return round(value, 2)
+        raise Problem(f"{raw} is negative; an amount must be 0 or more")
+    return round(value * scale, 2)
 
 
 def parse_count(text: str) -> int:
     """A whole number ≥ 0."""
-    raw = text.strip().replace(",", "")
-    if not re.fullmatch(r"\+?\d{1,12}", raw):
-        if re.fullmatch(r"-\d+", raw):
-            raise Problem(f"{raw} is negative; use a whole number, 0 or more")
-        raise Problem(f"{text.strip()!r} is not a whole number; use 0, 1, 2…")
-    return int(raw)
+    raw = text.strip()
+    try:
+        value = imported.parse_int(raw)
+    except ValueProblem:
+        value = None
+    if value is None:
+        raise Problem(f"{_quoted(raw)} is not a whole number; use 0, 1, 2…")
+    if value < 0:
+        raise Problem(f"{raw} is negative; use a whole number, 0 or more")
+    return value
 
 
 def parse_percent(text: str) -> float:
     """A percentage from 0 to 100 (`45` or `45%`)."""
-    raw = text.strip().removesuffix("%").strip()
+    raw = text.strip()
     try:
-        value = float(raw)
-    except ValueError:
-        raise Problem(f"{text.strip()!r} is not a percentage; use a number from 0 to 100") from None
-    if not math.isfinite(value) or not 0 <= value <= 100:
-        raise Problem(f"{text.strip()} is out of range; use a number from 0 to 100")
+        value = imported.parse_percent(raw)
+    except ValueProblem:
+        value = None
+    if value is None:
+        raise Problem(f"{_quoted(raw)} is not a percentage; use 0 to 100")
+    if not 0 <= value <= 100:
+        raise Problem(f"{raw} is out of range; use a number from 0 to 100")
     return round(value, 2)
 
 
 def parse_date(text: str) -> str | None:
-    """A date as `YYYY-MM-DD` (also `YYYY/MM/DD` or `today`); empty clears it."""
+    """A date as an import reads it (`2027-03-31`, `03/31/2027`, `Mar 31, 2027`) or `today`;
+    empty clears it."""
     raw = text.strip()
-    if raw.lower() in ("", "none"):
-        return None
     if raw.lower() == "today":
         return today().isoformat()
-    match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", raw)
-    if not match:
-        raise Problem(f"{raw!r} is not a date; use YYYY-MM-DD, e.g. 2027-03-31")
-    try:
-        return date(*(int(part) for part in match.groups())).isoformat()
-    except ValueError:
-        raise Problem(f"{raw} is not a real date (no such day); use YYYY-MM-DD") from None
+    day = imported.parse_date(raw)  # ValueProblem names an impossible date
+    return day.isoformat() if day else None
 
 
 def parse_datetime(text: str) -> str:
-    """A moment as `YYYY-MM-DD[ HH:MM[:SS]]` (or `now` / `today`), stored `YYYY-MM-DDTHH:MM:SS`."""
+    """A moment (`2026-11-20 14:05`, `2026-11-20`, `now`, `today`) as `YYYY-MM-DDTHH:MM:SS`."""
     raw = text.strip()
     if raw.lower() in ("", "now"):
         return now_iso()
     if raw.lower() == "today":
         return today().isoformat() + "T00:00:00"
-    match = re.fullmatch(r"(\d{4}-\d{1,2}-\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?", raw)
-    if not match:
-        raise Problem(f"{raw!r} is not a date and time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM")
-    day = parse_date(match.group(1))
-    hour, minute, second = (int(g or 0) for g in match.groups()[1:])
-    if hour > 23 or minute > 59 or second > 59:
-        raise Problem(f"{raw} is not a real time of day; use HH:MM from 00:00 to 23:59")
-    return f"{day}T{hour:02d}:{minute:02d}:{second:02d}"
+    stamp = imported.parse_timestamp(raw)
+    return stamp.isoformat(timespec="seconds")
 
 
 def parse_yes_no(text: str) -> int | None:
     """yes / no (stored 1 / 0), or empty / unknown (None)."""
-    raw = text.strip().lower()
-    if raw in _YES:
-        return 1
-    if raw in _NO:
-        return 0
-    if raw in _UNKNOWN:
+    raw = text.strip()
+    if raw.lower() in ("unknown", "?"):
         return None
-    raise Problem(f"{text.strip()!r} is not yes or no; use yes, no or unknown")
+    try:
+        value = imported.parse_bool(raw)
+    except ValueProblem:
+        raise Problem(f"{raw!r} is not yes or no; use yes, no or unknown") from None
+    return None if value is None else int(value)
 
 
 def parse_departure(text: str) -> bool:
     """`yes` records the departure; `no` changes nothing."""
-    raw = text.strip().lower()
-    if raw in _YES:
-        return True
-    if raw in _NO:
-        return False
-    raise Problem(f"{text.strip()!r} is not yes or no; use yes to record that they left")
+    try:
+        value = imported.parse_bool(text)
+    except ValueProblem:
+        value = None
+    if value is None:
+        raise Problem(f"{text.strip()!r} is not yes or no; use yes to record that they left")
+    return value
 
 
 def _choice_parser(choices: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         raw = text.strip().lower()
         if raw not in choices:
-            shown = text.strip() or "an empty value"
-            raise Problem(f"{shown!r} is not one of {', '.join(choices)}")
+            raise Problem(f"{_quoted(text.strip())} is not one of {', '.join(choices)}")
         return raw
 
     return parse
@@ -314,7 +306,7 @@ def validate(name: str, text: str) -> Any:
         text = "" if text is None else str(text)
     try:
         return spec.parse(text)
-    except Problem as exc:
+    except ValueProblem as exc:
         raise ValidationError(spec.key, str(exc)) from None
 
 

@@ -261,6 +261,9 @@ def migrate(book) -> int:
             for statement in _statements(MIGRATIONS[step]):
                 conn.execute(statement)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        from csm_tui.storage.playbooks import install_shipped_playbooks
+
+        install_shipped_playbooks(conn)  # new templates of this version; user edits kept
         conn.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_written_by', ?)",
             (__version__,),

@@ -131,3 +131,15 @@ def make_book(path: Path, n: int = 20) -> Path:
     finally:
         book.close()
     return path
+
+
+def write_accounts_csv(path: Path, n: int, prefix: str = "NEW") -> Path:
+    """An accounts CSV of `n` new accounts (ids PREFIX-00000…), as a CRM export would give."""
+    lines = ["id,name,segment,owner,arr,renewal_date,seats"]
+    lines += [
+        f"{prefix}-{i:05d},Imported Customer {i:05d},SMB,Owner {i % 5},{1000 + i},"
+        f"2027-0{1 + i % 9}-15,{10 + i % 90}"
+        for i in range(n)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -165,7 +165,7 @@ def test_a_note_is_an_event_but_not_a_touch(seeded):
         ("system", "hi", None, UsageError, "unknown kind 'system'"),
         ("call", "   ", None, ValidationError, "text: is empty"),
         ("call", "x" * 100_001, None, ValidationError, "at most 100,000"),
-        ("call", "hi", "2026-02-30", ValidationError, "at: 2026-02-30 is not a real date"),
+        ("call", "hi", "2026-02-30", ValidationError, "at: '2026-02-30' is not a real date"),
         ("call", "hi", "next tuesday", ValidationError, "at: 'next tuesday' is not a date"),
     ],
 )

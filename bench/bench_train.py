@@ -1,0 +1,220 @@
+"""Benchmark: `csm model train` on a large demo book, and `csm model evaluate` on Telco.
+
+Usage:  python3 bench/bench_train.py [--accounts 100000] [--repeat 3] [--skip-book]
+        python3 bench/bench_train.py --cliffs      # the CV cliffs of bench/profile_cv.md
+
+Prints medians with the sizes they were measured at. Not run by the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TELCO = ROOT.parent / "shared" / "data" / "telco_customer_churn.csv"
+sys.path.insert(0, str(ROOT))
+
+
+def _median(label: str, runs: list[float]) -> float:
+    median = statistics.median(runs)
+    print(f"{label}: median {median:.2f} s of {len(runs)} ({', '.join(f'{r:.2f}' for r in runs)})")
+    return median
+
+
+def bench_book(accounts: int, repeat: int) -> None:
+    """Generate a demo book of `accounts` accounts, then time feature extraction and training."""
+    os.environ.setdefault("CSM_TODAY", "2026-11-23")
+    from csm_tui.scoring.churn import train_book_model
+    from csm_tui.scoring.churn_features import feature_frame, training_frame
+    from csm_tui.storage.db import open_book
+    from csm_tui.storage.demo import generate_demo
+
+    path = Path(tempfile.mkdtemp(prefix="csm-bench-")) / "bench.db"
+    book = open_book(path)
+    started = time.perf_counter()
+    generate_demo(book, accounts=accounts, rescore=False)
+    print(f"demo book of {accounts:,} accounts written in {time.perf_counter() - started:.1f} s")
+    rows = book.scalar("SELECT count(*) FROM renewals WHERE outcome IS NOT NULL")
+    usage = book.scalar("SELECT count(*) FROM usage")
+    print(f"  {rows:,} renewals with a known outcome, {usage:,} usage rows")
+    frames, trains, reports = [], [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        with book.read() as conn:
+            training_frame(conn)
+        frames.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        reports.append(train_book_model(book))
+        trains.append(time.perf_counter() - started)
+    _median(f"training features ({rows:,} renewals)", frames)
+    _median(f"model train, end to end ({accounts:,} accounts, {rows:,} renewals)", trains)
+    last = reports[-1]
+    print(
+        f"  chose {last.estimator}; CV ROC-AUC {last.roc_auc:.3f}, lift {last.lift_top_decile:.2f}; "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in last.fit_seconds.items())
+    )
+    _bench_scoring(book, accounts, repeat)
+    book.close()
+
+
+def _bench_scoring(book, accounts: int, repeat: int) -> None:
+    """Scoring features for every active account, and one account (the engine's edit path)."""
+    from csm_tui.paths import model_path_for
+    from csm_tui.scoring.churn import load_model
+    from csm_tui.scoring.churn_features import feature_frame
+
+    model = load_model(model_path_for(book.path))
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        frame = feature_frame(book.conn)
+        model.predict(frame)
+        runs.append(time.perf_counter() - started)
+    _median(f"features + predict for all {len(frame):,} active accounts", runs)
+    one = frame.index[len(frame) // 2]
+    single = []
+    for _ in range(50):
+        started = time.perf_counter()
+        model.predict(feature_frame(book.conn, account_ids=[one], custom=model.custom_schema))
+        single.append(time.perf_counter() - started)
+    print(
+        f"features + predict for one account ({accounts:,}-account book): median "
+        f"{statistics.median(single) * 1000:.1f} ms of 50"
+    )
+
+
+def bench_telco(repeat: int) -> None:
+    """`csm model evaluate` on the Telco file, in process (read, type, CV both, calibrate)."""
+    from csm_tui.commands.model import read_labelled_csv
+    from csm_tui.scoring.churn import fit_report
+
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        report = fit_report(read_labelled_csv(TELCO), "Churn", "customerID")
+        runs.append(time.perf_counter() - started)
+    _median(f"evaluate Telco ({report.n:,} rows x {len(report.features)} features)", runs)
+    print(
+        f"  ROC-AUC {report.roc_auc:.4f} ({report.estimator}); "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in report.fit_seconds.items())
+    )
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def _telco_xy(keep_id: bool = False):
+    from csm_tui.commands.model import read_labelled_csv
+    from csm_tui.scoring.churn import parse_label, prepare_features
+
+    raw = read_labelled_csv(TELCO)
+    y = parse_label(raw["Churn"], "Churn").to_numpy()
+    X, plan = prepare_features(raw.drop(columns=["Churn"] if keep_id else ["Churn", "customerID"]))
+    if keep_id:  # what happens when nobody drops the id: a one-hot column per customer
+        X["customerID"] = raw["customerID"]
+        plan.categorical.append("customerID")
+    return X, y, plan
+
+
+def _hgb_pipeline(plan, n_rows: int, **hgb):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from csm_tui.scoring.churn import build_pipeline
+
+    pipe = build_pipeline("boosting", plan, n_rows)
+    pipe.set_params(model=HistGradientBoostingClassifier(random_state=0, **hgb))
+    if "customerID" in plan.categorical:  # no min_frequency / max_categories: the naive encoder
+        pipe.set_params(pre__cat__onehot__min_frequency=None, pre__cat__onehot__max_categories=None)
+    return pipe
+
+
+def run_cliffs(repeat: int) -> None:
+    """Time each suspected cliff of a CV pipeline around HistGradientBoosting on Telco."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from threadpoolctl import threadpool_limits
+
+    X, y, plan = _telco_xy()
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    fit = lambda pipe: lambda: pipe.fit(X, y)  # noqa: E731
+    cases = {
+        "one HGB fit, default (100 iter), OpenMP 2 threads": (fit(_hgb_pipeline(plan, len(y))), 2),
+        "one HGB fit, default (100 iter), 1 thread": (fit(_hgb_pipeline(plan, len(y))), 1),
+        "5-fold CV of HGB, sequential, 1 thread": (
+            lambda: cross_val_score(_hgb_pipeline(plan, len(y)), X, y, cv=cv, scoring="roc_auc"),
+            1,
+        ),
+        "5-fold CV of HGB, n_jobs=-1 (2 procs x 2 OpenMP threads)": (
+            lambda: cross_val_score(
+                _hgb_pipeline(plan, len(y)), X, y, cv=cv, scoring="roc_auc", n_jobs=-1
+            ),
+            2,
+        ),
+        "5-fold CV of CalibratedClassifierCV(HGB, cv=5), 1 thread (30 fits)": (
+            lambda: cross_val_score(
+                CalibratedClassifierCV(_hgb_pipeline(plan, len(y)), cv=5),
+                X,
+                y,
+                cv=cv,
+                scoring="roc_auc",
+            ),
+            1,
+        ),
+        "one HGB fit, early stopping scored by roc_auc, 1 thread": (
+            fit(
+                _hgb_pipeline(
+                    plan,
+                    len(y),
+                    early_stopping=True,
+                    scoring="roc_auc",
+                    n_iter_no_change=50,
+                    max_iter=300,
+                )
+            ),
+            1,
+        ),
+        "one HGB fit, max_iter=1000 lr=0.02, 1 thread": (
+            fit(_hgb_pipeline(plan, len(y), max_iter=1000, learning_rate=0.02)),
+            1,
+        ),
+    }
+    for label, (fn, threads) in cases.items():
+        with threadpool_limits(threads):
+            _median(label, [_timed(fn) for _ in range(repeat)])
+    Xi, yi, plan_i = _telco_xy(keep_id=True)
+    with threadpool_limits(1):
+        _median(
+            "one HGB fit with customerID one-hot (7,000+ columns), 1 thread",
+            [_timed(lambda: _hgb_pipeline(plan_i, len(yi)).fit(Xi, yi))],
+        )
+
+
+def main() -> int:
+    """Run the benchmarks named on the command line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-book", action="store_true")
+    parser.add_argument("--cliffs", action="store_true", help="time the CV cliffs instead")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+    if args.cliffs:
+        run_cliffs(args.repeat)
+        return 0
+    bench_telco(args.repeat)
+    if not args.skip_book:
+        bench_book(args.accounts, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

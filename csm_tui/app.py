@@ -1,0 +1,263 @@
+"""CsmApp: the shell — screens by number, help, command palette, themes, refresh, notices.
+
+Screens are Textual *modes* (each keeps its own stack: the account you opened from the
+portfolio is still there when you come back with `1`). Every database call runs in a worker
+thread; workers report failures here (`on_worker_state_changed`), which turns them into a
+notice and keeps the app running. The app polls the book's data version about once a second
+and refreshes the current screen when another process (or an edit) committed.
+
+Nothing heavy is imported here: pandas and scikit-learn load only when a screen needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from csm_tui.errors import CsmError
+from csm_tui.service.book_session import BookSession
+from csm_tui.service.portfolio import BookSummary, account_count, book_summary
+
+#: Screens by key: (mode name, module, class). A screen whose module is absent keeps its key
+#: unbound (hidden from the footer and help) rather than showing an empty placeholder.
+SCREENS = {
+    "1": ("portfolio", "csm_tui.screens.portfolio", "PortfolioScreen"),
+    "2": ("alerts", "csm_tui.screens.alerts", "AlertsScreen"),
+    "3": ("renewals", "csm_tui.screens.renewals", "RenewalsScreen"),
+    "4": ("playbooks", "csm_tui.screens.playbooks", "PlaybooksScreen"),
+    "5": ("dashboard", "csm_tui.screens.dashboard", "DashboardScreen"),
+}
+#: Themes `ctrl+t` cycles through (all shipped with Textual).
+THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "dracula", "solarized-light")
+
+
+def screen_available(module: str) -> bool:
+    """True if the screen's module is installed (found without importing it: start-up stays
+    fast and a screen's own imports load only when the user first opens it)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+
+def _palette_provider():
+    from csm_tui.palette import QuickActions
+
+    return QuickActions
+
+
+class CsmApp(App):
+    """csm's full-screen app on one book."""
+
+    TITLE = "csm"
+    COMMANDS = App.COMMANDS | {_palette_provider}
+    BINDINGS = [
+        Binding("1", "show('1')", "Portfolio", id="app.portfolio"),
+        Binding("2", "show('2')", "Alerts", id="app.alerts"),
+        Binding("3", "show('3')", "Renewals", id="app.renewals"),
+        Binding("4", "show('4')", "Playbooks", id="app.playbooks"),
+        Binding("5", "show('5')", "Dashboard", id="app.dashboard"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+t", "next_theme", "Theme", show=False, id="app.theme"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    book_summary: reactive[BookSummary | None] = reactive(None)
+
+    class BookChanged(Message):
+        """Another connection committed to the book."""
+
+    class SummaryLoaded(Message):
+        """Fresh header counts."""
+
+        def __init__(self, summary: BookSummary) -> None:
+            super().__init__()
+            self.summary = summary
+
+    class BookOpened(Message):
+        """The book was opened; `accounts` is how many it holds (0 → welcome screen)."""
+
+        def __init__(self, accounts: int) -> None:
+            super().__init__()
+            self.accounts = accounts
+
+    def __init__(self, db_path: Path, *, poll_interval: float = 1.0, demo: bool = False) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.session = BookSession(self.db_path)
+        self.poll_interval = poll_interval
+        self.demo = demo
+        self.available = {
+            key: spec for key, spec in SCREENS.items() if screen_available(spec[1])
+        }
+        for mode, module, name in self.available.values():
+            self.add_mode(mode, _screen_factory(module, name))
+
+    # -- start and stop --------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._apply_keymap()
+        self.switch_mode("portfolio")
+        self._open_book()
+        self.set_interval(self.poll_interval, self._poll, name="watch the book for changes")
+
+    def on_unmount(self) -> None:
+        self.session.close()
+
+    def _apply_keymap(self) -> None:
+        from csm_tui.keymap import load_keymap
+
+        try:
+            self.set_keymap(load_keymap())
+        except CsmError as exc:
+            self.notify(exc.message, title="Keymap", severity="warning", timeout=8)
+
+    @work(thread=True, exclusive=True, group="app.open", exit_on_error=False,
+          name="opening the book")
+    def _open_book(self) -> None:
+        self.post_message(self.BookOpened(account_count(self.session.reader)))
+        self.post_message(self.SummaryLoaded(book_summary(self.session.reader)))
+
+    def on_csm_app_book_opened(self, event: BookOpened) -> None:
+        if event.accounts == 0 and not self.demo:
+            from csm_tui.screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen(self.db_path), self._welcome_done)
+
+    def _welcome_done(self, choice: str | None) -> None:
+        if choice == "demo":
+            self.open_demo()
+
+    def open_demo(self) -> None:
+        """Switch to the demo book (generated first, in a worker, if it does not exist)."""
+        self.notify("Opening the demo book…", title="Demo")
+        self._switch_to_demo()
+
+    @work(thread=True, exclusive=True, group="app.demo", exit_on_error=False,
+          name="preparing the demo book")
+    def _switch_to_demo(self) -> None:
+        from csm_tui.launch import ensure_demo_book
+
+        path = ensure_demo_book(progress=None)
+        self.call_from_thread(self._reopen, path)
+
+    def _reopen(self, path: Path) -> None:
+        self.session.close()
+        self.db_path = Path(path)
+        self.session = BookSession(self.db_path)
+        self.post_message(self.BookChanged())
+
+    # -- refresh ---------------------------------------------------------------------------------
+    def _poll(self) -> None:
+        self._check_changes()
+
+    @work(thread=True, exclusive=True, group="app.poll", exit_on_error=False,
+          name="checking the book for changes")
+    def _check_changes(self) -> None:
+        if self.session.changed_elsewhere():
+            self.post_message(self.BookChanged())
+
+    def on_csm_app_book_changed(self, event: BookChanged) -> None:
+        self.refresh_summary()
+        refresh = getattr(self.screen, "refresh_data", None)
+        if callable(refresh):
+            refresh()
+
+    def refresh_summary(self) -> None:
+        """Re-read the header counts (after an edit or an outside change)."""
+        self._load_summary()
+
+    @work(thread=True, exclusive=True, group="app.summary", exit_on_error=False,
+          name="counting accounts and alerts")
+    def _load_summary(self) -> None:
+        self.post_message(self.SummaryLoaded(book_summary(self.session.reader)))
+
+    def on_csm_app_summary_loaded(self, event: SummaryLoaded) -> None:
+        self.book_summary = event.summary
+
+    # -- failures --------------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures become notices; the app keeps running."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, CsmError):
+            self.notify(error.message, title="Nothing changed", severity="error", timeout=10)
+            return
+        what = event.worker.name or "working on the book"
+        detail = f" ({type(error).__name__}: {error})" if os.environ.get("CSM_DEBUG") else ""
+        self.notify(
+            f"Something went wrong while {what}; nothing was changed.{detail} "
+            "Set CSM_DEBUG=1 for details.",
+            title="Error",
+            severity="error",
+            timeout=10,
+        )
+
+    # -- navigation ------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show" and parameters and parameters[0] not in self.available:
+            return None  # key unbound: that screen is not part of this build
+        return True
+
+    def action_show(self, key: str) -> None:
+        """Switch to screen `key` (1 portfolio … 5 dashboard)."""
+        if key not in self.available:
+            return
+        mode, module, name = self.available[key]
+        try:
+            getattr(importlib.import_module(module), name)
+        except Exception:  # a screen that cannot load must not take the app down
+            self.notify(f"The {mode} screen could not be opened.", severity="error")
+            return
+        self.switch_mode(mode)
+
+    def open_account(self, account_id: str, section: str | None = None) -> None:
+        """Open an account's screen on top of the current one."""
+        from csm_tui.screens.account import AccountScreen
+
+        self.push_screen(AccountScreen(account_id, section=section))
+
+    def show_portfolio(self, query) -> None:
+        """Go to the portfolio showing `query` (a `PortfolioQuery`: filters and order)."""
+        self.switch_mode("portfolio")
+        while len(self.screen_stack) > 1 and not _is_portfolio(self.screen):
+            self.pop_screen()
+        screen = self.screen
+        if _is_portfolio(screen):
+            screen.apply_query(query)
+
+    def action_help(self) -> None:
+        """Show every key of the current screen."""
+        from csm_tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen, list(self.active_bindings.values())))
+
+    def action_next_theme(self) -> None:
+        """Cycle through a few of Textual's themes."""
+        current = THEMES.index(self.theme) if self.theme in THEMES else -1
+        self.theme = THEMES[(current + 1) % len(THEMES)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+
+def _is_portfolio(screen: Screen) -> bool:
+    return type(screen).__name__ == "PortfolioScreen"
+
+
+def _screen_factory(module: str, name: str):
+    def make() -> Screen:
+        return getattr(importlib.import_module(module), name)()
+
+    return make

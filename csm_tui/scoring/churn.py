@@ -1,0 +1,775 @@
+"""The churn model: one cross-validated, calibrated scikit-learn pipeline for any labelled table.
+
+API used by the rest of csm (the scoring engine imports this module lazily; nothing on the
+app's start-up path imports it, since it pulls in scikit-learn):
+
+- ``fit_report(df, label, id_col=None) -> ModelReport`` — stratified 5-fold CV report for any
+  labelled table (``csm model evaluate`` on a user's CSV; the book model uses the same core).
+- ``train_book_model(book) -> ModelReport`` — trains on the book's past renewal outcomes and
+  saves the calibrated model to ``paths.model_path_for(book.path)``; raises ``NotEnoughHistory``
+  (status message in plain words) when there are too few known outcomes.
+- ``load_model(path) -> ChurnModel | None`` — ``None`` when no model was trained; raises
+  ``ModelMismatch`` when the file was written by incompatible library versions.
+- ``ChurnModel.predict(frame) -> numpy array`` of churn probabilities, one per row of
+  ``churn_features.feature_frame(conn, account_ids=[...])``; raises ``ModelMismatch`` when the
+  frame's features differ from the ones it was trained on (e.g. a custom attribute was added).
+  The engine catches ``ModelMismatch`` and falls back to the health band, like "no model".
+- ``ChurnModel.drivers(frame_row, k=3) -> list[Driver]`` — what pushes one account's
+  probability up, in words, for the account screen.
+- ``risk_segment(prob, high=0.5, medium=0.2) -> "high" | "medium" | "low"``.
+
+Method: numeric columns are median-imputed (with missing-value indicators) and scaled;
+categorical ones imputed with a constant and one-hot encoded (rare levels pooled). Logistic
+regression and HistGradientBoosting are compared by stratified 5-fold CV ROC-AUC (boosting
+must win by ``HGB_MARGIN`` to be chosen: regression is faster and explains itself exactly).
+The winner is refitted on all rows and calibrated on its out-of-fold scores (isotonic with
+enough rows, else sigmoid) — what ``CalibratedClassifierCV(ensemble=False)`` computes, minus
+re-running the five CV fits (see bench/profile_cv.md for why that matters here).
+Reported ROC-AUC, PR-AUC and lift come from the out-of-fold scores; Brier and the calibration
+table from out-of-fold probabilities whose calibrator never saw that fold.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import platform
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import ThreadpoolController
+
+from csm_tui.errors import CsmError
+
+#: Fewest known outcomes, and fewest of each class, we train on.
+MIN_OUTCOMES = 50
+MIN_PER_CLASS = 10
+N_FOLDS = 5
+#: Boosting must beat logistic regression by this much CV ROC-AUC to be chosen.
+HGB_MARGIN = 0.005
+#: Isotonic calibration needs about 1,000 rows per calibration fold; below that, sigmoid.
+ISOTONIC_MIN_ROWS = 5000
+#: A text column whose distinct values exceed this share of its rows is an identifier or free
+#: text: one-hot encoding it would add a column per row and teach the model nothing.
+NEAR_UNIQUE_SHARE = 0.5
+#: A text column is numeric when this share of its non-blank values parse as numbers.
+NUMERIC_SHARE = 0.95
+MAX_CATEGORIES = 30
+SEED = 0
+MODEL_FORMAT = 1
+
+POSITIVE_LABELS = frozenset(
+    "yes y true t 1 churned churn lost cancelled canceled left closed-lost positive".split()
+)
+NEGATIVE_LABELS = frozenset(
+    "no n false f 0 renewed retained active stayed expanded downgraded kept negative".split()
+)
+
+ProgressFn = Callable[[int, int], None]
+
+
+class ModelMismatch(CsmError):
+    """The saved model does not fit the book's current features or this csm's libraries."""
+
+
+class NotEnoughHistory(CsmError):
+    """Too few known outcomes (or too few of one class) to train an honest model."""
+
+    def __init__(self, positives: int, negatives: int, what: str = "renewal outcomes") -> None:
+        super().__init__(history_status(positives, negatives, what) or "")
+        self.positives = positives
+        self.negatives = negatives
+
+
+class BadLabel(CsmError):
+    """The label column is missing or holds values we cannot read as churned / retained."""
+
+
+def history_status(positives: int, negatives: int, what: str = "renewal outcomes") -> str | None:
+    """The plain "not enough history" sentence, or None when there is enough to train."""
+    total = positives + negatives
+    if total >= MIN_OUTCOMES and min(positives, negatives) >= MIN_PER_CLASS:
+        return None
+    return (
+        f"not enough history to train: {total} known {what} ({positives} churned, "
+        f"{negatives} renewed); need at least {MIN_OUTCOMES} with {MIN_PER_CLASS} of each"
+    )
+
+
+def risk_segment(prob: float | None, high: float = 0.5, medium: float = 0.2) -> str | None:
+    """Risk segment of a churn probability: "high" (≥ high), "medium" (≥ medium) or "low"."""
+    if prob is None or (isinstance(prob, float) and math.isnan(prob)):
+        return None
+    return "high" if prob >= high else "medium" if prob >= medium else "low"
+
+
+_threadpools: ThreadpoolController | None = None
+
+
+def single_threaded():
+    """Run OpenMP/BLAS on one thread inside the block.
+
+    On this 2-core machine shared with other work, boosting's OpenMP threads spin at a barrier
+    whenever one of them is descheduled: a 0.2 s fit took 14–22 s (bench/profile_cv.md).
+    One thread per fit is never that slow, and folds are few and small enough to run in turn."""
+    global _threadpools
+    if _threadpools is None:
+        _threadpools = ThreadpoolController()
+    return _threadpools.limit(limits=1)
+
+
+# -- reports -------------------------------------------------------------------------------------
+@dataclass
+class CalibrationBin:
+    """One bin of the calibration table: predicted vs observed churn rate."""
+
+    lower: float
+    upper: float
+    count: int
+    mean_predicted: float | None
+    observed_rate: float | None
+
+
+@dataclass
+class ModelReport:
+    """The cross-validated quality of a churn model, fit to print or to dump as JSON."""
+
+    n: int
+    positives: int
+    negatives: int
+    positive_rate: float
+    roc_auc: float
+    pr_auc: float
+    brier: float
+    lift_top_decile: float
+    estimator: str
+    calibration_method: str
+    calibration: list[CalibrationBin]
+    candidates: dict[str, float]
+    fit_seconds: dict[str, float]
+    features: list[str]
+    dropped_columns: dict[str, str] = field(default_factory=dict)
+    folds: int = N_FOLDS
+    trained_at: str | None = None
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict (rounded for reading, not for recomputation)."""
+        out = asdict(self)
+        for key in ("positive_rate", "roc_auc", "pr_auc", "brier", "lift_top_decile"):
+            out[key] = round(out[key], 4)
+        out["candidates"] = {k: round(v, 4) for k, v in self.candidates.items()}
+        out["fit_seconds"] = {k: round(v, 3) for k, v in self.fit_seconds.items()}
+        return out
+
+
+# -- reading a labelled table ----------------------------------------------------------------------
+def parse_label(values: pd.Series, column: str) -> pd.Series:
+    """Map label values (Yes/No, 1/0, True/False, churned/renewed, …) to 1 = churned, 0 = not."""
+    text = values.astype("string").str.strip().str.lower()
+    text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)  # "1.0" read from a float column
+    blank = text.isna() | (text == "")
+    if blank.any():
+        rows = ", ".join(str(i) for i in _row_numbers(blank)[:10])
+        raise BadLabel(
+            f"label column {column!r} is empty in {int(blank.sum())} row(s) (rows {rows}); "
+            "every row needs a known outcome."
+        )
+    known = text.isin(POSITIVE_LABELS | NEGATIVE_LABELS)
+    if not known.all():
+        counts = values[~known].astype(str).value_counts()
+        shown = ", ".join(f"{v!r} ({c} rows)" for v, c in counts.head(8).items())
+        raise BadLabel(
+            f"label column {column!r} has values csm cannot read as churned or retained: "
+            f"{shown}. Use Yes/No, 1/0, True/False or churned/renewed."
+        )
+    return text.isin(POSITIVE_LABELS).astype(np.int8).rename(column)
+
+
+def _row_numbers(mask: pd.Series) -> list[int]:
+    """1-based data row numbers (the header is row 1 in a CSV, so data starts at row 2)."""
+    return [int(i) + 2 for i in np.flatnonzero(mask.to_numpy())]
+
+
+@dataclass
+class ColumnPlan:
+    """How each column of a labelled table is used."""
+
+    numeric: list[str]
+    categorical: list[str]
+    dropped: dict[str, str]
+
+
+def prepare_features(df: pd.DataFrame) -> tuple[pd.DataFrame, ColumnPlan]:
+    """Type each column: numeric (text that reads as numbers included) or categorical; drop
+    constant and near-unique text columns. Returns the typed frame and the plan."""
+    out, plan = {}, ColumnPlan([], [], {})
+    for name in df.columns:
+        col = df[name]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            col = _as_number(col) if _reads_as_number(col) else _as_text(col)
+        reason = _drop_reason(col, len(df))
+        if reason:
+            plan.dropped[str(name)] = reason
+            continue
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            out[name] = col.astype("float64")
+            plan.numeric.append(name)
+        else:
+            out[name] = col.astype(object).where(col.notna(), np.nan)
+            plan.categorical.append(name)
+    return pd.DataFrame(out, index=df.index), plan
+
+
+_NUMBER_NOISE = re.compile(r"^[\s$€£]+|[\s%]+$|,(?=\d{3}\b)")
+
+
+def _reads_as_number(col: pd.Series) -> bool:
+    text = _as_text(col).dropna()
+    if text.empty:
+        return False
+    parsed = pd.to_numeric(text.str.replace(_NUMBER_NOISE, "", regex=True), errors="coerce")
+    return bool(parsed.notna().mean() >= NUMERIC_SHARE)
+
+
+def _as_number(col: pd.Series) -> pd.Series:
+    text = _as_text(col).str.replace(_NUMBER_NOISE, "", regex=True)
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    """Strip text; blanks become missing (Telco's TotalCharges holds " " for new customers)."""
+    text = col.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _drop_reason(col: pd.Series, n_rows: int) -> str | None:
+    present = col.dropna()
+    if present.empty:
+        return "always empty"
+    distinct = present.nunique()
+    if distinct <= 1:
+        return "the same value in every row"
+    is_text = not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col))
+    if is_text and distinct > max(MAX_CATEGORIES, NEAR_UNIQUE_SHARE * len(present)):
+        return f"text with {distinct} distinct values in {n_rows} rows (an identifier or free text)"
+    return None
+
+
+# -- the pipeline ----------------------------------------------------------------------------------
+def build_pipeline(kind: str, plan: ColumnPlan, n_rows: int) -> Pipeline:
+    """Preprocessing plus one estimator ("logistic" or "boosting") over the planned columns."""
+    rare = max(3, min(20, n_rows // 100))  # pool levels seen in under ~1 % of rows
+    numeric = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median", add_indicator=True)),
+            ("scale", StandardScaler()),
+        ]
+    )
+    categorical = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="constant", fill_value="(missing)")),
+            (
+                "onehot",
+                OneHotEncoder(
+                    handle_unknown="infrequent_if_exist",
+                    min_frequency=rare,
+                    max_categories=MAX_CATEGORIES,
+                    sparse_output=False,  # boosting needs dense input; the width is capped
+                ),
+            ),
+        ]
+    )
+    pre = ColumnTransformer(
+        [("num", numeric, plan.numeric), ("cat", categorical, plan.categorical)],
+        verbose_feature_names_out=False,
+    )
+    return Pipeline([("pre", pre), ("model", _estimator(kind, n_rows))])
+
+
+def _estimator(kind: str, n_rows: int):
+    if kind == "logistic":
+        return LogisticRegression(C=1.0, max_iter=2000)
+    if kind == "boosting":
+        # Shallow, regularised trees; early stopping on the loss only with enough rows to hold
+        # some out (a scorer-based early stop would re-score the training set every iteration).
+        return HistGradientBoostingClassifier(
+            learning_rate=0.08,
+            max_iter=200,
+            max_leaf_nodes=15,
+            min_samples_leaf=20,
+            l2_regularization=1.0,
+            early_stopping=n_rows >= 2000,
+            scoring="loss",
+            validation_fraction=0.1,
+            n_iter_no_change=10,
+            random_state=SEED,
+        )
+    raise ValueError(f"unknown estimator kind {kind!r}")
+
+
+CANDIDATES = ("logistic", "boosting")
+
+
+@dataclass
+class CrossFit:
+    """The winner of the cross-validated comparison, with its fold models and scores."""
+
+    kind: str
+    fold_models: list[Pipeline]
+    folds: list[np.ndarray]  # held-out row positions per fold
+    oof_score: np.ndarray  # out-of-fold decision values of the winner
+    candidates: dict[str, float]
+    fit_seconds: dict[str, float]
+
+
+def cross_fit(
+    X: pd.DataFrame, y: np.ndarray, plan: ColumnPlan, progress: ProgressFn | None = None
+) -> CrossFit:
+    """Fit every candidate on the same stratified folds (sequentially: on 2 cores, parallel
+    folds plus boosting's own threads only fight); keep the best by out-of-fold ROC-AUC."""
+    splitter = StratifiedKFold(n_splits=N_FOLDS, shuffle=True, random_state=SEED)
+    folds = [test for _, test in splitter.split(X, y)]
+    results, times = {}, {}
+    step, total = 0, len(CANDIDATES) * N_FOLDS
+    with single_threaded():
+        for kind in CANDIDATES:
+            started = time.perf_counter()
+            models, scores = [], np.zeros(len(y))
+            for test in folds:
+                train = np.setdiff1d(np.arange(len(y)), test, assume_unique=True)
+                model = build_pipeline(kind, plan, len(train)).fit(X.iloc[train], y[train])
+                scores[test] = model.decision_function(X.iloc[test])
+                models.append(model)
+                step += 1
+                if progress:
+                    progress(step, total)
+            times[kind] = time.perf_counter() - started
+            results[kind] = (roc_auc_score(y, scores), models, scores)
+    aucs = {kind: r[0] for kind, r in results.items()}
+    best = "boosting" if aucs["boosting"] > aucs["logistic"] + HGB_MARGIN else "logistic"
+    _, models, scores = results[best]
+    return CrossFit(best, models, folds, scores, aucs, times)
+
+
+def calibration_method(n_rows: int) -> str:
+    """Isotonic calibration with enough rows to trust its steps, else sigmoid (Platt)."""
+    return "isotonic" if n_rows >= ISOTONIC_MIN_ROWS else "sigmoid"
+
+
+class ScoreCalibrator:
+    """Maps a model's decision values to probabilities: isotonic, or sigmoid (Platt).
+
+    Fit on out-of-fold scores, this is what `CalibratedClassifierCV(ensemble=False)` computes —
+    without re-running the cross-validation fits we already have."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.model: IsotonicRegression | LogisticRegression | None = None
+
+    def fit(self, score: np.ndarray, y: np.ndarray) -> ScoreCalibrator:
+        """Learn the mapping from scores to observed churn."""
+        if self.method == "isotonic":
+            self.model = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip")
+            self.model.fit(score, y)
+        else:
+            self.model = LogisticRegression(C=1e6).fit(score[:, None], y)
+        return self
+
+    def predict(self, score: np.ndarray) -> np.ndarray:
+        """Calibrated churn probability for each score."""
+        if isinstance(self.model, IsotonicRegression):
+            return self.model.predict(score)
+        return self.model.predict_proba(score[:, None])[:, 1]
+
+
+def _cross_calibrated(score: np.ndarray, y: np.ndarray, folds: list[np.ndarray], method: str):
+    """Out-of-fold probabilities: each fold's scores mapped by a calibrator fit on the others."""
+    prob = np.zeros(len(y))
+    for test in folds:
+        train = np.setdiff1d(np.arange(len(y)), test, assume_unique=True)
+        prob[test] = ScoreCalibrator(method).fit(score[train], y[train]).predict(score[test])
+    return prob
+
+
+def lift_top_decile(y: np.ndarray, score: np.ndarray) -> float:
+    """Churn rate among the top 10 % by score divided by the overall churn rate."""
+    top = max(1, math.ceil(0.1 * len(y)))
+    order = np.argsort(-score, kind="stable")
+    base = y.mean()
+    return float(y[order[:top]].mean() / base) if base > 0 else 0.0
+
+
+def calibration_table(y: np.ndarray, prob: np.ndarray, bins: int = 10) -> list[CalibrationBin]:
+    """Ten equal-width probability bins: count, mean predicted and observed churn rate."""
+    index = np.minimum((prob * bins).astype(int), bins - 1)
+    table = []
+    for b in range(bins):
+        mask = index == b
+        count = int(mask.sum())
+        table.append(
+            CalibrationBin(
+                lower=b / bins,
+                upper=(b + 1) / bins,
+                count=count,
+                mean_predicted=round(float(prob[mask].mean()), 4) if count else None,
+                observed_rate=round(float(y[mask].mean()), 4) if count else None,
+            )
+        )
+    return table
+
+
+def _report(fit: CrossFit, y: np.ndarray, plan: ColumnPlan, method: str) -> ModelReport:
+    started = time.perf_counter()
+    prob = _cross_calibrated(fit.oof_score, y, fit.folds, method)
+    seconds = dict(fit.fit_seconds, calibration=time.perf_counter() - started)
+    positives = int(y.sum())
+    return ModelReport(
+        n=len(y),
+        positives=positives,
+        negatives=len(y) - positives,
+        positive_rate=positives / len(y),
+        roc_auc=float(roc_auc_score(y, fit.oof_score)),
+        pr_auc=float(average_precision_score(y, fit.oof_score)),
+        brier=float(brier_score_loss(y, prob)),
+        lift_top_decile=lift_top_decile(y, fit.oof_score),
+        estimator=fit.kind,
+        calibration_method=method,
+        calibration=calibration_table(y, prob),
+        candidates=fit.candidates,
+        fit_seconds=seconds,
+        features=plan.numeric + plan.categorical,
+        dropped_columns=plan.dropped,
+    )
+
+
+def _check_history(y: np.ndarray, what: str) -> None:
+    positives = int(y.sum())
+    if history_status(positives, len(y) - positives, what):
+        raise NotEnoughHistory(positives, len(y) - positives, what)
+
+
+def fit_report(
+    df: pd.DataFrame, label: str, id_col: str | None = None, progress: ProgressFn | None = None
+) -> ModelReport:
+    """Cross-validated report of the churn pipeline on any labelled table.
+
+    `label` names the outcome column (Yes/No, 1/0, churned/renewed…); `id_col`, if given, is
+    dropped. Raises BadLabel / NotEnoughHistory with a message fit for the user."""
+    if label not in df.columns:
+        raise BadLabel(
+            f"no column named {label!r}; the columns are: {', '.join(map(str, df.columns))}"
+        )
+    if id_col is not None and id_col not in df.columns:
+        raise BadLabel(
+            f"no id column named {id_col!r}; the columns are: {', '.join(map(str, df.columns))}"
+        )
+    y = parse_label(df[label], label).to_numpy()
+    _check_history(y, "outcomes")
+    X, plan = prepare_features(df.drop(columns=[c for c in (label, id_col) if c is not None]))
+    if not plan.numeric and not plan.categorical:
+        raise BadLabel("no usable feature columns beside the label and the id")
+    if id_col is not None:
+        plan.dropped[id_col] = "the id column"
+    fit = cross_fit(X, y, plan, progress)
+    return _report(fit, y, plan, calibration_method(len(y)))
+
+
+# -- the trained model ---------------------------------------------------------------------------
+class CalibratedModel:
+    """The chosen pipeline refitted on every row, with a calibrator learnt from its
+    out-of-fold scores. One pipeline to run per prediction (a few ms for one account)."""
+
+    def __init__(self, pipeline: Pipeline, calibrator: ScoreCalibrator) -> None:
+        self.pipeline = pipeline
+        self.calibrator = calibrator
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Class probabilities (retained, churned) per row."""
+        with single_threaded():
+            churn = self.calibrator.predict(self.pipeline.decision_function(X))
+        return np.column_stack([1 - churn, churn])
+
+
+def final_model(
+    fit: CrossFit, X: pd.DataFrame, y: np.ndarray, plan: ColumnPlan, method: str
+) -> CalibratedModel:
+    """Refit the winner on all rows; calibrate it on the out-of-fold scores."""
+    with single_threaded():
+        pipeline = build_pipeline(fit.kind, plan, len(y)).fit(X, y)
+    return CalibratedModel(pipeline, ScoreCalibrator(method).fit(fit.oof_score, y))
+
+
+@dataclass
+class Driver:
+    """One reason behind an account's churn probability, in words."""
+
+    feature: str
+    label: str
+    value: str
+    typical: str
+    points: float  # probability points added by this value vs a typical one
+
+    def text(self) -> str:
+        """E.g. "MAU trend (90 d): −35 % (typical +2 %) adds 12 pts"."""
+        verb = "adds" if self.points >= 0 else "removes"
+        return (
+            f"{self.label}: {self.value} (typical {self.typical}) {verb} {abs(self.points):.0f} pts"
+        )
+
+
+@dataclass
+class ChurnModel:
+    """A trained, calibrated churn model with what it needs to check and explain itself."""
+
+    estimator: CalibratedModel
+    feature_types: dict[str, str]  # feature name -> "numeric" | "categorical"
+    input_columns: list[str]  # every column of the training frame, used or dropped
+    typical: dict[str, object]  # median / most common value per feature (for drivers)
+    metadata: dict
+
+    def check_features(self, frame: pd.DataFrame) -> None:
+        """Refuse a frame whose features differ from the training ones (names or types)."""
+        current = {c: _kind_of(frame[c]) for c in frame.columns}
+        missing = sorted(set(self.input_columns) - set(current))
+        added = sorted(set(current) - set(self.input_columns))
+        retyped = sorted(
+            c
+            for c in set(current) & set(self.feature_types)
+            if current[c] != self.feature_types[c] and frame[c].notna().any()
+        )
+        if missing or added or retyped:
+            parts = [
+                f"{label}: {', '.join(cols[:6])}"
+                for label, cols in (("missing", missing), ("new", added), ("changed type", retyped))
+                if cols
+            ]
+            raise ModelMismatch(
+                "the churn model was trained on other features than the book has now ("
+                + "; ".join(parts)
+                + "). Run `csm model train` to retrain it."
+            )
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Churn probability per row of `frame` (a `feature_frame`), as a numpy array."""
+        self.check_features(frame)
+        if frame.empty:
+            return np.zeros(0)
+        return self.estimator.predict_proba(self._typed(frame))[:, 1]
+
+    def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        cols = {}
+        for name, kind in self.feature_types.items():
+            col = frame[name]
+            cols[name] = (
+                col.astype("float64")
+                if kind == "numeric"
+                else col.astype(object).where(col.notna(), np.nan)
+            )
+        return pd.DataFrame(cols, index=frame.index)
+
+    def drivers(self, frame_row: pd.DataFrame | pd.Series, k: int = 3) -> list[Driver]:
+        """The k features that raise this account's probability most versus a typical value.
+
+        Each feature in turn is set to its typical value (median / most common); the drop in
+        probability is its contribution. One batched predict of (features + 1) rows."""
+        row = frame_row.to_frame().T if isinstance(frame_row, pd.Series) else frame_row.iloc[:1]
+        self.check_features(row)
+        names = list(self.feature_types)
+        batch = pd.concat([row[names]] * (len(names) + 1), ignore_index=True)
+        for i, name in enumerate(names, start=1):
+            batch.loc[i, name] = self.typical.get(name)
+        prob = self.estimator.predict_proba(self._typed(batch))[:, 1]
+        effect = (prob[0] - prob[1:]) * 100
+        order = np.argsort(-effect, kind="stable")
+        return [
+            self._driver(names[i], row[names[i]].iloc[0], float(effect[i]))
+            for i in order[:k]
+            if effect[i] > 0.5
+        ]
+
+    def _driver(self, name: str, value, points: float) -> Driver:
+        if self.metadata.get("kind") == "book":
+            from csm_tui.scoring.churn_features import describe_value, feature_label
+
+            return Driver(
+                name,
+                feature_label(name),
+                describe_value(name, value),
+                describe_value(name, self.typical.get(name)),
+                points,
+            )
+        return Driver(name, name, _show(value), _show(self.typical.get(name)), points)
+
+    @property
+    def custom_schema(self) -> dict[str, str]:
+        """The custom attributes the model was trained on (pass to `feature_frame(custom=…)`)."""
+        return dict(self.metadata.get("custom", {}))
+
+
+def _kind_of(col: pd.Series) -> str:
+    numeric = pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+    return "numeric" if numeric else "categorical"
+
+
+def _show(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unknown"
+    if isinstance(value, float | np.floating):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
+def typical_values(X: pd.DataFrame, plan: ColumnPlan) -> dict[str, object]:
+    """Median of each numeric feature and most common level of each categorical one."""
+    typical: dict[str, object] = {c: float(X[c].median()) for c in plan.numeric}
+    for c in plan.categorical:
+        mode = X[c].dropna().mode()
+        typical[c] = mode.iloc[0] if not mode.empty else None
+    return typical
+
+
+# -- persistence ---------------------------------------------------------------------------------
+def library_versions() -> dict[str, str]:
+    """Versions that must match for a saved model to load safely."""
+    return {
+        "python": platform.python_version(),
+        "sklearn": sklearn.__version__,
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def _compatible(saved: dict[str, str]) -> list[str]:
+    """Names of libraries whose saved version differs in a way pickles do not survive."""
+    current = library_versions()
+    depth = {"python": 2, "sklearn": 2, "pandas": 1, "numpy": 1}  # major(.minor) must match
+    return [
+        f"{lib} {saved.get(lib)} (now {current[lib]})"
+        for lib, parts in depth.items()
+        if str(saved.get(lib, "")).split(".")[:parts] != current[lib].split(".")[:parts]
+    ]
+
+
+def save_model(model: ChurnModel, path: Path) -> None:
+    """Write metadata then the model to `path` (0600), atomically via a temp file + rename."""
+    from csm_tui.paths import ensure_private_dir
+
+    ensure_private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(model.metadata, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def read_metadata(path: Path) -> dict | None:
+    """The saved model's metadata (without unpickling the model), or None if there is none."""
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as fh:
+            meta = pickle.load(fh)
+    except Exception:
+        raise ModelMismatch(
+            f"{path}: the saved churn model cannot be read. Run `csm model train` to retrain it."
+        ) from None
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        raise ModelMismatch(
+            f"{path}: the saved churn model is from another csm version. "
+            "Run `csm model train` to retrain it."
+        )
+    return meta
+
+
+def load_model(path: Path) -> ChurnModel | None:
+    """The model saved at `path`, or None if none was trained. Raises ModelMismatch when it
+    was saved by incompatible library versions or cannot be read."""
+    meta = read_metadata(path)
+    if meta is None:
+        return None
+    changed = _compatible(meta.get("versions", {}))
+    if changed:
+        raise ModelMismatch(
+            f"the churn model was saved with other library versions ({', '.join(changed)}). "
+            "Run `csm model train` to retrain it."
+        )
+    try:
+        with path.open("rb") as fh:
+            pickle.load(fh)
+            model = pickle.load(fh)
+    except Exception:
+        raise ModelMismatch(
+            f"{path}: the saved churn model cannot be read. Run `csm model train` to retrain it."
+        ) from None
+    if not isinstance(model, ChurnModel):
+        raise ModelMismatch(f"{path}: not a csm churn model. Run `csm model train` to retrain it.")
+    return model
+
+
+def fit_model(
+    X: pd.DataFrame, y: np.ndarray, progress: ProgressFn | None = None, what: str = "outcomes"
+) -> tuple[ChurnModel, ModelReport]:
+    """Cross-validate, calibrate and package a model on a feature frame with known labels."""
+    _check_history(y, what)
+    columns = [str(c) for c in X.columns]
+    X, plan = prepare_features(X)
+    fit = cross_fit(X, y, plan, progress)
+    method = calibration_method(len(y))
+    report = _report(fit, y, plan, method)
+    started = time.perf_counter()
+    final = final_model(fit, X, y, plan, method)
+    report.fit_seconds["final_fit"] = time.perf_counter() - started
+    types = {c: "numeric" for c in plan.numeric} | {c: "categorical" for c in plan.categorical}
+    meta = {
+        "format": MODEL_FORMAT,
+        "rows": len(y),
+        "features": types,
+        "dropped": plan.dropped,
+        "metrics": report.to_dict(),
+        "versions": library_versions(),
+        "python_executable": sys.executable,
+    }
+    return ChurnModel(final, types, columns, typical_values(X, plan), meta), report
+
+
+def train_book_model(book, progress: ProgressFn | None = None) -> ModelReport:
+    """Train on the book's past renewal outcomes, save the model beside the book, return its
+    CV report. Raises NotEnoughHistory (a plain status sentence) when history is too thin."""
+    from csm_tui.clock import now_iso
+    from csm_tui.paths import model_path_for
+    from csm_tui.scoring.churn_features import training_frame
+
+    with book.read() as conn:
+        data = training_frame(conn)
+    model, report = fit_model(data.X, data.y, progress, what="renewal outcomes")
+    report.trained_at = now_iso()
+    model.metadata.update(
+        kind="book", trained_at=report.trained_at, custom=data.custom, metrics=report.to_dict()
+    )
+    save_model(model, model_path_for(Path(book.path)))
+    return report

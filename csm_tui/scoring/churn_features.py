@@ -1,0 +1,428 @@
+"""Point-in-time features for the churn model, computed in SQLite aggregates plus pandas.
+
+Every feature row has an *as-of* date and sees only data dated strictly before it:
+
+- training (`training_frame`): one row per past renewal with a known outcome, as of
+  ``due_date − 30 days`` — what a CSM could have known a month before the renewal (after a
+  churn there is no usage, so anything later would leak the answer). Label: outcome ==
+  'churned'; 'downgraded' and 'expanded' count as retained (the customer stayed).
+- scoring (`feature_frame`): one row per account, as of the end of today (data through today).
+
+Account columns that describe the *current* state (status, stage, health, sponsor flag,
+escalations) are not features: for a past renewal they would describe the future. ARR is the
+renewal's ``arr_before`` in training and the account's ARR when scoring. Custom attributes
+(``accounts.custom`` JSON) are used when their key is set on at least one active account (a key
+only ever set on churned accounts, like a churn reason, would be pure leakage); numeric values
+as numbers, text with at most ``MAX_CUSTOM_LEVELS`` distinct values as categories.
+
+Windows are per row (each row has its own as-of date), so the SQL joins a point table
+(`json_each` over one JSON parameter) to the indexed history tables: no per-row Python loop.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from csm_tui.clock import today as clock_today
+
+#: Numeric features and the words the account screen shows for them.
+FEATURE_LABELS: dict[str, str] = {
+    "mau_90": "monthly active users (90 d avg)",
+    "mau_trend_90": "MAU trend, last 90 d (per month)",
+    "mau_trend_180": "MAU trend, last 180 d (per month)",
+    "stickiness_90": "DAU/MAU stickiness (90 d)",
+    "seat_util_90": "seat utilisation (90 d)",
+    "seat_util_trend_180": "seat utilisation trend, 180 d (per month)",
+    "adoption_90": "feature adoption (90 d)",
+    "days_since_usage": "days since last usage data",
+    "tickets_30": "tickets in the last 30 d",
+    "tickets_90": "tickets in the last 90 d",
+    "open_sev12": "open sev-1/2 tickets",
+    "first_response_hours_90": "mean first response (hours, 90 d)",
+    "nps_latest": "latest NPS",
+    "nps_mean": "mean NPS (365 d)",
+    "nps_count": "NPS responses (365 d)",
+    "csat_latest": "latest CSAT",
+    "csat_mean": "mean CSAT (365 d)",
+    "csat_count": "CSAT responses (365 d)",
+    "champion_present": "champion present",
+    "sponsor_present": "executive sponsor present",
+    "departures_90": "stakeholders who left (90 d)",
+    "touches_90": "CSM touches (90 d)",
+    "days_since_touch": "days since last touch",
+    "renewals_before": "earlier renewals",
+    "downgrades_before": "earlier downgrades",
+    "log_arr": "ARR",
+    "tenure_days": "tenure (days)",
+}
+CATEGORICAL_FEATURES = ("segment", "tier", "plan", "industry")
+CATEGORICAL_LABELS = {"segment": "segment", "tier": "tier", "plan": "plan", "industry": "industry"}
+CUSTOM_PREFIX = "custom."
+MAX_CUSTOM_LEVELS = 20
+
+_POINTS = """
+WITH pit AS MATERIALIZED (
+    SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS account_id,
+           json_extract(value, '$[2]') AS as_of
+    FROM json_each(:points)
+)
+"""
+
+_USAGE_SQL = (
+    _POINTS
+    + """
+SELECT k, count(mau) AS n_mau, -max(x) AS days_since_usage,
+       avg(CASE WHEN x >= -90 THEN mau END) AS mau_90,
+       avg(CASE WHEN x >= -90 THEN dau / NULLIF(mau, 0) END) AS stickiness_90,
+       avg(CASE WHEN x >= -90 THEN seat_util END) AS seat_util_90,
+       avg(CASE WHEN x >= -90 THEN adoption END) AS adoption_90,
+       {slopes}
+FROM (
+    SELECT pit.k, julianday(u.date) - julianday(pit.as_of) AS x, u.mau, u.dau,
+           u.active_users * 1.0 / NULLIF(COALESCE(u.seats, a.seats), 0) AS seat_util,
+           u.features_used * 1.0 / NULLIF(u.features_total, 0) AS adoption
+    FROM pit
+    JOIN usage u ON u.account_id = pit.account_id
+         AND u.date >= date(pit.as_of, '-180 days') AND u.date < pit.as_of
+    LEFT JOIN accounts a ON a.id = pit.account_id
+)
+GROUP BY k
+"""
+)
+
+#: (feature, value column, window days): least-squares slopes from SQL sums, in one pass.
+_SLOPES = (
+    ("mau_trend_90", "mau", 90),
+    ("mau_trend_180", "mau", 180),
+    ("seat_util_trend_180", "seat_util", 180),
+)
+
+_TICKETS_SQL = (
+    _POINTS
+    + """
+SELECT pit.k,
+       sum(t.opened_at >= date(pit.as_of, '-30 days')) AS tickets_30,
+       sum(t.opened_at >= date(pit.as_of, '-90 days')) AS tickets_90,
+       sum(t.severity <= 2 AND (t.resolved_at >= pit.as_of
+           OR (t.resolved_at IS NULL AND t.status IN ('open', 'pending')))) AS open_sev12,
+       avg(CASE WHEN t.opened_at >= date(pit.as_of, '-90 days') AND t.first_response_at < pit.as_of
+           THEN (julianday(t.first_response_at) - julianday(t.opened_at)) * 24 END)
+           AS first_response_hours_90
+FROM pit JOIN tickets t ON t.account_id = pit.account_id AND t.opened_at < pit.as_of
+GROUP BY pit.k
+"""
+)
+
+_RESPONSES_SQL = (
+    _POINTS
+    + """
+SELECT pit.k,
+  (SELECT score FROM responses r WHERE r.account_id = pit.account_id AND r.kind = 'nps'
+     AND r.date < pit.as_of ORDER BY r.date DESC LIMIT 1) AS nps_latest,
+  (SELECT score FROM responses r WHERE r.account_id = pit.account_id AND r.kind = 'csat'
+     AND r.date < pit.as_of ORDER BY r.date DESC LIMIT 1) AS csat_latest,
+  avg(CASE WHEN r.kind = 'nps' THEN r.score END) AS nps_mean,
+  count(CASE WHEN r.kind = 'nps' THEN 1 END) AS nps_count,
+  avg(CASE WHEN r.kind = 'csat' THEN r.score END) AS csat_mean,
+  count(CASE WHEN r.kind = 'csat' THEN 1 END) AS csat_count
+FROM pit LEFT JOIN responses r ON r.account_id = pit.account_id
+     AND r.date >= date(pit.as_of, '-365 days') AND r.date < pit.as_of
+GROUP BY pit.k
+"""
+)
+
+_CONTACTS_SQL = (
+    _POINTS
+    + """
+SELECT pit.k,
+  max(coalesce(c.role = 'champion' AND (c.left_on >= pit.as_of
+      OR (c.left_on IS NULL AND c.active = 1)), 0)) AS champion_present,
+  max(coalesce(c.role = 'sponsor' AND (c.left_on >= pit.as_of
+      OR (c.left_on IS NULL AND c.active = 1)), 0)) AS sponsor_present,
+  total(c.left_on >= date(pit.as_of, '-90 days') AND c.left_on < pit.as_of) AS departures_90
+FROM pit JOIN contacts c ON c.account_id = pit.account_id
+GROUP BY pit.k
+"""
+)
+
+_EVENTS_SQL = (
+    _POINTS
+    + """
+SELECT pit.k, sum(e.at >= date(pit.as_of, '-90 days')) AS touches_90,
+       julianday(pit.as_of) - julianday(substr(max(e.at), 1, 10)) AS days_since_touch
+FROM pit JOIN events e ON e.account_id = pit.account_id AND e.at < pit.as_of AND e.kind != 'system'
+GROUP BY pit.k
+"""
+)
+
+_RENEWALS_SQL = (
+    _POINTS
+    + """
+SELECT pit.k, count(*) AS renewals_before, sum(r.outcome = 'downgraded') AS downgrades_before
+FROM pit JOIN renewals r ON r.account_id = pit.account_id
+     AND r.due_date < pit.as_of AND r.outcome IS NOT NULL
+GROUP BY pit.k
+"""
+)
+
+_ACCOUNTS_SQL = (
+    _POINTS
+    + """
+SELECT pit.k, julianday(pit.as_of) - julianday(a.start_date) AS tenure_days,
+       a.arr, a.segment, a.tier, a.plan, a.industry
+FROM pit JOIN accounts a ON a.id = pit.account_id
+"""
+)
+
+_CUSTOM_SCHEMA_SQL = """
+SELECT j.key, group_concat(DISTINCT j.type) AS types, count(DISTINCT j.value) AS levels,
+       sum(a.status = 'active') AS on_active
+FROM accounts a, json_each(CASE WHEN json_valid(a.custom) THEN a.custom ELSE '{}' END) j
+WHERE j.type != 'null'
+GROUP BY j.key
+"""
+
+
+def custom_schema(conn: sqlite3.Connection) -> dict[str, str]:
+    """Custom attribute keys usable as features: key -> "numeric" | "categorical"."""
+    schema = {}
+    for key, types, levels, on_active in conn.execute(_CUSTOM_SCHEMA_SQL).fetchall():
+        if not on_active or key is None:
+            continue  # never set on a live account: unusable when scoring, and likely leakage
+        kinds = set(types.split(","))
+        if kinds <= {"integer", "real", "true", "false"}:
+            schema[key] = "numeric"
+        elif kinds <= {"text", "true", "false", "integer"} and levels <= MAX_CUSTOM_LEVELS:
+            schema[key] = "categorical"
+    return dict(sorted(schema.items()))
+
+
+def feature_frame(
+    conn: sqlite3.Connection,
+    as_of_by_account: Mapping[str, date | str] | None = None,
+    account_ids: Iterable[str] | None = None,
+    custom: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One feature row per account (index `account_id`), from data dated before its as-of date.
+
+    Default: every active account (or `account_ids`), as of the end of today. `custom` is the
+    custom-attribute schema (default: `custom_schema(conn)`, a scan of all accounts — pass
+    the model's own `ChurnModel.metadata["custom"]` to score one account quickly)."""
+    if as_of_by_account is not None:
+        ids = list(as_of_by_account)
+        as_of = [str(as_of_by_account[i]) for i in ids]
+    else:
+        ids = list(account_ids) if account_ids is not None else _active_ids(conn)
+        as_of = [(clock_today() + timedelta(days=1)).isoformat()] * len(ids)
+    points = pd.DataFrame({"account_id": ids, "as_of": as_of})
+    frame = point_features(conn, points, custom)
+    frame.index = pd.Index(ids, name="account_id")
+    return frame
+
+
+def _active_ids(conn: sqlite3.Connection) -> list[str]:
+    return [
+        r[0] for r in conn.execute("SELECT id FROM accounts WHERE status = 'active' ORDER BY id")
+    ]
+
+
+@dataclass
+class TrainingSet:
+    """Past renewals with known outcomes: features as of due − 30 days, and the label."""
+
+    X: pd.DataFrame
+    y: np.ndarray  # 1 = churned
+    renewals: pd.DataFrame  # renewal id, account_id, due_date, as_of, outcome
+    custom: dict[str, str]
+
+
+_TRAINING_ROWS_SQL = """
+SELECT id AS renewal_id, account_id, due_date, date(due_date, '-30 days') AS as_of,
+       arr_before, outcome
+FROM renewals
+WHERE outcome IS NOT NULL AND date(due_date, '-30 days') <= :today
+ORDER BY due_date, id
+"""
+
+
+def training_frame(conn: sqlite3.Connection, today: date | None = None) -> TrainingSet:
+    """Every renewal with a known outcome whose as-of date (due − 30 d) is not in the future."""
+    today = today or clock_today()
+    rows = pd.read_sql_query(_TRAINING_ROWS_SQL, conn, params={"today": today.isoformat()})
+    custom = custom_schema(conn)
+    X = point_features(conn, rows[["account_id", "as_of"]], custom, arr=rows["arr_before"])
+    X.index = pd.Index(rows["renewal_id"], name="renewal_id")
+    y = (rows["outcome"] == "churned").to_numpy(dtype=np.int8)
+    return TrainingSet(X, y, rows, custom)
+
+
+def point_features(
+    conn: sqlite3.Connection,
+    points: pd.DataFrame,
+    custom: Mapping[str, str] | None = None,
+    arr: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Features for each (account_id, as_of) row of `points`, in a fixed column order.
+
+    `arr` overrides the account's current ARR (training uses the renewal's ARR before)."""
+    custom = custom_schema(conn) if custom is None else dict(custom)
+    pts = pd.DataFrame(
+        {
+            "k": np.arange(len(points)),
+            "account_id": points["account_id"].to_numpy(),
+            "as_of": points["as_of"].astype(str).to_numpy(),
+        }
+    )
+    params = {"points": pts.to_json(orient="values")}
+    out = pd.DataFrame(index=pd.RangeIndex(len(pts), name="k"))
+    for sql in (
+        _usage_sql(),
+        _TICKETS_SQL,
+        _RESPONSES_SQL,
+        _CONTACTS_SQL,
+        _EVENTS_SQL,
+        _RENEWALS_SQL,
+        _ACCOUNTS_SQL,
+    ):
+        part = pd.read_sql_query(sql, conn, params=params).set_index("k")
+        out = out.join(part, how="left")
+    return _finish(out, conn, pts, custom, arr)
+
+
+def _usage_sql() -> str:
+    slopes = []
+    for name, col, days in _SLOPES:
+        ok = f"x >= -{days} AND {col} IS NOT NULL"
+        slopes.append(
+            f"count(CASE WHEN {ok} THEN 1 END) AS {name}_n, sum(CASE WHEN {ok} THEN x END) AS {name}_sx, "
+            f"sum(CASE WHEN {ok} THEN x * x END) AS {name}_sxx, "
+            f"sum(CASE WHEN {ok} THEN {col} END) AS {name}_sy, "
+            f"sum(CASE WHEN {ok} THEN x * {col} END) AS {name}_sxy"
+        )
+    return _USAGE_SQL.format(slopes=",\n       ".join(slopes))
+
+
+def _finish(
+    out: pd.DataFrame,
+    conn: sqlite3.Connection,
+    pts: pd.DataFrame,
+    custom: Mapping[str, str],
+    arr: pd.Series | None,
+) -> pd.DataFrame:
+    """Slopes from their sums, zero-filled counts, log ARR; then the fixed column order."""
+    for name, _col, _days in _SLOPES:
+        out[name] = _relative_slope(out, name)
+    for count in (
+        "tickets_30",
+        "tickets_90",
+        "open_sev12",
+        "nps_count",
+        "csat_count",
+        "touches_90",
+        "renewals_before",
+        "downgrades_before",
+    ):
+        out[count] = out[count].fillna(0)
+    arr_values = arr.to_numpy(dtype=float) if arr is not None else out["arr"].to_numpy(dtype=float)
+    out["log_arr"] = np.log1p(np.clip(arr_values, 0, None))
+    out["tenure_days"] = out["tenure_days"].clip(lower=0)
+    # without usage data there is no stickiness/adoption signal either: leave them missing
+    numeric = out[list(FEATURE_LABELS)].astype("float64")
+    cats = (
+        out[list(CATEGORICAL_FEATURES)]
+        .astype(object)
+        .where(out[list(CATEGORICAL_FEATURES)].notna(), np.nan)
+    )
+    frame = pd.concat([numeric, cats, _custom_values(conn, pts, custom)], axis=1)
+    return frame.reset_index(drop=True)
+
+
+def _relative_slope(out: pd.DataFrame, name: str) -> pd.Series:
+    """Least-squares slope per 30 days relative to the window's mean (−0.3 = −30 %/month)."""
+    n, sx, sxx = out[f"{name}_n"], out[f"{name}_sx"], out[f"{name}_sxx"]
+    sy, sxy = out[f"{name}_sy"], out[f"{name}_sxy"]
+    denom = n * sxx - sx * sx
+    slope = (n * sxy - sx * sy) / denom.where(denom > 0)
+    mean = sy / n.where(n >= 3)
+    return (slope * 30 / mean.where(mean.abs() > 1e-9)).clip(-5, 5)
+
+
+_CUSTOM_VALUES_SQL = """
+WITH ids AS MATERIALIZED (SELECT DISTINCT value AS id FROM json_each(:ids))
+SELECT a.id AS account_id, j.key, j.type, j.value
+FROM ids JOIN accounts a ON a.id = ids.id,
+     json_each(CASE WHEN json_valid(a.custom) THEN a.custom ELSE '{}' END) j
+WHERE j.key IN (SELECT value FROM json_each(:keys))
+"""
+
+
+def _custom_values(
+    conn: sqlite3.Connection, pts: pd.DataFrame, custom: Mapping[str, str]
+) -> pd.DataFrame:
+    """One column per custom key (`custom.<key>`), aligned to the point rows."""
+    columns = [CUSTOM_PREFIX + key for key in custom]
+    if not custom:
+        return pd.DataFrame(index=pts.index)
+    params = {
+        "ids": pd.Series(pts["account_id"].unique()).to_json(orient="values"),
+        "keys": pd.Series(list(custom)).to_json(orient="values"),
+    }
+    long = pd.read_sql_query(_CUSTOM_VALUES_SQL, conn, params=params)
+    long = long.drop_duplicates(["account_id", "key"])
+    wide = long.pivot(index="account_id", columns="key", values="value")
+    wide = wide.reindex(columns=list(custom))
+    aligned = wide.reindex(pts["account_id"].to_numpy())
+    aligned.index = pts.index
+    for key, kind in custom.items():
+        col = aligned[key]
+        aligned[key] = (
+            pd.to_numeric(col, errors="coerce").astype("float64")
+            if kind == "numeric"
+            else col.astype(object).where(col.notna(), np.nan).map(_as_level)
+        )
+    aligned.columns = columns
+    return aligned
+
+
+def _as_level(value) -> object:
+    """Categorical levels as text (JSON 1 and "1" are the same level)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return np.nan
+    return str(value)
+
+
+def feature_label(name: str) -> str:
+    """Words for a feature, for drivers and reports."""
+    if name.startswith(CUSTOM_PREFIX):
+        return name[len(CUSTOM_PREFIX) :].replace("_", " ")
+    return FEATURE_LABELS.get(name) or CATEGORICAL_LABELS.get(name, name)
+
+
+_PERCENT = {"seat_util_90", "adoption_90", "stickiness_90"}
+_TREND = {"mau_trend_90", "mau_trend_180", "seat_util_trend_180"}
+_FLAGS = {"champion_present", "sponsor_present"}
+
+
+def describe_value(name: str, value) -> str:
+    """A feature's value in the words a CSM reads (ARR in dollars, trends in %, flags yes/no)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "no data"
+    if name == "log_arr":
+        return f"${np.expm1(float(value)):,.0f}"
+    if name in _TREND:
+        return f"{float(value) * 100:+.0f} %"
+    if name in _PERCENT:
+        return f"{float(value) * 100:.0f} %"
+    if name in _FLAGS:
+        return "yes" if float(value) >= 0.5 else "no"
+    if name.startswith("days_") or name == "tenure_days":
+        return f"{float(value):,.0f} d"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):,.1f}".removesuffix(".0")
+    return str(value)

@@ -1,0 +1,462 @@
+"""The scoring engine: the one place that writes health scores, history and alerts.
+
+- `rescore_account(conn, account_id)`: one account, inside the caller's write transaction
+  (an edit and its rescore commit together). Indexed per-account queries.
+- `rescore_all(book)`: the whole book in one non-durable transaction, vectorised (SQL
+  aggregates + numpy/pandas); after imports, `csm demo`, `csm score`, and daily.
+  `history_only=True` with a past `today` writes only that date's `health` rows (backfill).
+
+Both write the accounts' score columns, today's `health` row (re-scoring the same day replaces
+it; its explain JSON keeps per-measure points and raw values so movers can be computed later)
+and alerts. Risk: the churn model's probability when a model was trained for this book (and
+still fits its features), else the band (red → high, yellow → medium, green → low).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csm_tui import clock
+from csm_tui.errors import NotFound
+from csm_tui.progress import ProgressFn
+from csm_tui.scoring.alerts import apply_alerts, evaluate
+from csm_tui.scoring.config import ScoringConfig, load_config
+from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
+from csm_tui.scoring.measures import measures_for_account, measures_frame
+from csm_tui.scoring.results import AccountScore, AlertRecord, MeasureExplain, RescoreSummary
+
+__all__ = ["AccountScore", "AlertRecord", "MeasureExplain", "RescoreSummary", "rescore_account", "rescore_all"]
+
+#: Deltas compare with the snapshot nearest to 7 / 30 days before, within this many days.
+DELTA_TOLERANCE = {7: 3, 30: 7}
+BAND_RISK = {"red": "high", "yellow": "medium", "green": "low"}
+TOP_MOVERS = 3
+_ACCOUNT_UPDATE = """
+UPDATE accounts SET health_score = ?, health_band = ?, health_delta_7 = ?, health_delta_30 = ?,
+    churn_prob = ?, risk_segment = ?, risk_top10 = ?, expansion_candidate = ?, last_touch_at = ?,
+    scored_at = ? WHERE id = ?
+"""
+_HEALTH_REPLACE = """
+INSERT OR REPLACE INTO health (account_id, date, score, band, usage, engagement, outcomes,
+    sentiment, churn_prob, explain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+# -- config and model caches (per process) ------------------------------------------------------
+_config_cache: dict[str, Any] = {}
+_model_cache: dict[Path, tuple[float, Any, str]] = {}
+
+
+def current_config() -> ScoringConfig:
+    """The effective config, re-read only when `scoring.toml` changes."""
+    from csm_tui.paths import scoring_config_path
+
+    path = scoring_config_path()
+    try:
+        stamp = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        stamp = (str(path), None)
+    if _config_cache.get("stamp") != stamp:
+        _config_cache["config"] = load_config(path)
+        _config_cache["stamp"] = stamp
+    return _config_cache["config"]
+
+
+def _book_path(conn: sqlite3.Connection) -> Path | None:
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main" and row[2]:
+            return Path(row[2])
+    return None
+
+
+def _churn_model(conn: sqlite3.Connection) -> tuple[Any, str]:
+    """(model or None, status) for this book; loaded once per process and model file."""
+    from csm_tui.paths import model_path_for
+
+    db = _book_path(conn)
+    path = model_path_for(db) if db else None
+    if path is None or not path.exists():
+        return None, "none"
+    mtime = path.stat().st_mtime
+    cached = _model_cache.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1], cached[2]
+    try:
+        from csm_tui.scoring.churn import load_model
+
+        model, status = load_model(path), "model"
+    except Exception as exc:  # a stale or unreadable model: fall back to the band
+        model, status = None, getattr(exc, "message", type(exc).__name__)
+    _model_cache[path] = (mtime, model, status)
+    return model, status
+
+
+def _churn_probs(conn: sqlite3.Connection, ids: list[str]) -> tuple[np.ndarray | None, str]:
+    """Churn probabilities for `ids` (None when there is no usable model) and the status."""
+    model, status = _churn_model(conn)
+    if model is None or not ids:
+        return None, status
+    try:
+        from csm_tui.scoring.churn_features import feature_frame
+
+        frame = feature_frame(conn, account_ids=ids, custom=model.metadata.get("custom"))
+        return np.asarray(model.predict(frame), dtype=float), "model"
+    except Exception as exc:  # features changed since training: fall back, say why
+        return None, getattr(exc, "message", type(exc).__name__)
+
+
+def _risk(probs: np.ndarray | None, bands: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
+    if probs is None:
+        return np.array([BAND_RISK.get(b) for b in bands], dtype=object)
+    seg = np.where(probs >= cfg.risk.high, "high", np.where(probs >= cfg.risk.medium, "medium", "low"))
+    return np.where(np.isnan(probs), None, seg).astype(object)
+
+
+# -- one account ----------------------------------------------------------------------------------
+def rescore_account(
+    conn: sqlite3.Connection,
+    account_id: str,
+    *,
+    config: ScoringConfig | None = None,
+    today: date | None = None,
+) -> AccountScore:
+    """Rescore one account inside the caller's write transaction; write and return its score."""
+    cfg = config or current_config()
+    as_of = today or clock.today()
+    facts = measures_for_account(conn, account_id, as_of)
+    if facts is None:
+        raise NotFound(f"no account with id {account_id!r} in this book")
+    raw = np.array([[_float(facts[m.key]) for m in cfg.measures]], dtype=float)
+    arrays = score_matrix(raw, cfg)
+    score = _opt(arrays.score[0])
+    band = str(arrays.band[0])
+    points = _points_dict(arrays, cfg, 0)
+    result = AccountScore(
+        account_id=account_id,
+        score=score,
+        band=band,
+        parts={c.key: _opt(arrays.parts[0, i]) for i, c in enumerate(cfg.categories)},
+        measures=explain_row(raw, arrays, cfg),
+        coverage=round(float(arrays.coverage[0]), 3),
+        last_touch_at=facts["last_touch_at"],
+    )
+    prev = {days: _snapshot_near(conn, account_id, as_of, days) for days in DELTA_TOLERANCE}
+    _deltas(result, prev, points, cfg)
+    probs, _ = _churn_probs(conn, [account_id])
+    result.churn_prob = None if probs is None else round(float(probs[0]), 4)
+    result.risk_segment = _risk(probs, arrays.band[:1], cfg)[0]
+    result.risk_top10 = _top10_single(conn, result)
+    result.expansion_candidate = _expansion_single(conn, facts, band, cfg)
+    if facts["status"] != "churned":
+        _alerts_single(conn, result, facts, prev[7], cfg, as_of)
+    _write_single(conn, result, raw, arrays, cfg, as_of)
+    return result
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value) if value is not None else math.nan
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _opt(value: Any, digits: int = 1) -> float | None:
+    return None if value is None or np.isnan(value) else round(float(value), digits)
+
+
+def _points_dict(arrays: ScoreArrays, cfg: ScoringConfig, row: int) -> dict[str, float]:
+    return {m.key: round(float(arrays.points[row, j]), 2) for j, m in enumerate(cfg.measures)
+            if not np.isnan(arrays.points[row, j])}
+
+
+def _snapshot_near(conn: sqlite3.Connection, account_id: str, as_of: date, days: int) -> dict | None:
+    """The account's health snapshot nearest to `days` before as_of (within the tolerance)."""
+    target = as_of - timedelta(days=days)
+    tol = DELTA_TOLERANCE[days]
+    rows = conn.execute(
+        "SELECT date, score, band, explain FROM health WHERE account_id = ? AND date BETWEEN ? "
+        "AND ? AND date < ?",
+        (account_id, (target - timedelta(days=tol)).isoformat(),
+         (target + timedelta(days=tol)).isoformat(), as_of.isoformat()),
+    ).fetchall()
+    if not rows:
+        return None
+    best = min(rows, key=lambda r: (abs((date.fromisoformat(r[0]) - target).days), r[0]))
+    return {"date": best[0], "score": best[1], "band": best[2], "explain": best[3]}
+
+
+def _deltas(result: AccountScore, prev: dict, points: dict[str, float], cfg: ScoringConfig) -> None:
+    """Score change since 7 / 30 days ago and the measures that moved it most."""
+    labels = {m.key: m.label for m in cfg.measures}
+    for days, snap in prev.items():
+        if snap is None or snap["score"] is None or result.score is None:
+            continue
+        setattr(result, f"delta_{days}", round(result.score - snap["score"], 1))
+        if days == 7 or not result.movers:
+            result.movers = _movers(snap.get("explain"), points, labels)
+
+
+def _movers(explain: str | None, points: dict[str, float], labels: dict[str, str]) -> list[tuple[str, float]]:
+    """The measures whose points changed most (largest absolute change first)."""
+    try:
+        before = json.loads(explain or "{}").get("points") or {}
+    except (ValueError, AttributeError):
+        return []
+    change = {k: points.get(k, 0.0) - float(before.get(k) or 0.0) for k in set(points) | set(before)}
+    ranked = sorted(change.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+    return [(labels.get(k, k), round(v, 1)) for k, v in ranked[:TOP_MOVERS] if abs(v) >= 0.05]
+
+
+def _meta(conn: sqlite3.Connection, key: str) -> Any:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    try:
+        return json.loads(row[0]) if row and row[0] else None
+    except ValueError:
+        return None
+
+
+def _top10_single(conn: sqlite3.Connection, result: AccountScore) -> bool:
+    """Compare with the threshold the last full rescore stored (top 10 % of the active book)."""
+    cut = _meta(conn, "risk_top10_threshold")
+    if not cut:
+        return False
+    if cut.get("by") == "churn":
+        return result.churn_prob is not None and result.churn_prob >= cut["value"]
+    return result.score is not None and result.score <= cut["value"]
+
+
+def _expansion_single(conn: sqlite3.Connection, facts: dict, band: str, cfg: ScoringConfig) -> bool:
+    averages = _meta(conn, "adoption_by_segment") or {}
+    average = averages.get(str(facts["segment"]), averages.get("*"))
+    adoption = facts["feature_adoption"]
+    return bool(
+        facts["status"] != "churned" and band == "green" and average is not None
+        and adoption is not None and adoption > average
+        and (facts["nps"] or 0) >= cfg.rule("expansion_signal").params["min_nps"]
+        and facts["sponsor_present"] == 1
+    )
+
+
+def _alerts_single(conn: sqlite3.Connection, result: AccountScore, facts: dict, prev7: dict | None,
+                   cfg: ScoringConfig, as_of: date) -> None:
+    row = dict(facts) | {"account_id": result.account_id, "score": result.score, "band": result.band}
+    row["prev_score"] = prev7["score"] if prev7 else None
+    row["prev_band"] = prev7["band"] if prev7 else None
+    frame = pd.DataFrame([row])
+    for col in frame.columns:
+        if frame[col].dtype == object and col not in _TEXT_FACTS:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    fired = evaluate(frame, cfg, as_of)
+    opened, cleared, _ = apply_alerts(
+        conn, fired, "account_id = :acc", {"acc": result.account_id}, clock.now_iso(), as_of.isoformat()
+    )
+    result.alerts_opened, result.alerts_cleared = opened, cleared
+
+
+_TEXT_FACTS = {
+    "account_id", "status", "segment", "renewal_date", "start_date", "activated_on",
+    "last_touch_at", "usage_date", "mau_prev_date", "nps_date", "left_role", "left_name",
+    "left_on", "band", "prev_band",
+}  # fmt: skip
+
+
+def _explain_json(raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig, row: int) -> str:
+    """The same JSON the full rescore writes: {"points": {measure: …}, "raw": {measure: …}}."""
+    keys = [m.key for m in cfg.measures]
+    pts = pd.DataFrame(np.round(arrays.points[row : row + 1], 2), columns=keys)
+    raws = pd.DataFrame(np.round(raw[row : row + 1], 2), columns=keys)
+    return f'{{"points":{_json_lines(pts)[0]},"raw":{_json_lines(raws)[0]}}}'
+
+
+def _write_single(conn: sqlite3.Connection, r: AccountScore, raw: np.ndarray, arrays: ScoreArrays,
+                  cfg: ScoringConfig, as_of: date) -> None:
+    conn.execute(_ACCOUNT_UPDATE, (
+        r.score, r.band, r.delta_7, r.delta_30, r.churn_prob, r.risk_segment, int(r.risk_top10),
+        int(r.expansion_candidate), r.last_touch_at, clock.now_iso(), r.account_id,
+    ))  # fmt: skip
+    parts = [r.parts.get(c) for c in ("usage", "engagement", "outcomes", "sentiment")]
+    conn.execute(_HEALTH_REPLACE, (r.account_id, as_of.isoformat(), r.score, r.band, *parts,
+                                   r.churn_prob, _explain_json(raw, arrays, cfg, 0)))
+
+
+# -- the whole book ---------------------------------------------------------------------------------
+def rescore_all(
+    book,
+    *,
+    config: ScoringConfig | None = None,
+    today: date | None = None,
+    progress: ProgressFn | None = None,
+    history_only: bool = False,
+) -> RescoreSummary:
+    """Rescore every account in one non-durable transaction (vectorised); see the module doc."""
+    started = time.monotonic()
+    cfg = config or current_config()
+    as_of = today or clock.today()
+    step = progress or (lambda done, total=0: None)
+    with book.write(durable=False) as conn:
+        step(0, 6)
+        facts = measures_frame(conn, as_of)
+        if history_only:
+            facts = facts[facts["start_date"].isna() | (facts["start_date"].astype(str) <= as_of.isoformat())]
+        step(1, 6)
+        raw = facts[[m.key for m in cfg.measures]].to_numpy(dtype=float)
+        arrays = score_matrix(raw, cfg)
+        scores = _score_frame(facts, arrays, cfg)
+        step(2, 6)
+        summary = RescoreSummary(as_of.isoformat(), len(scores), _band_counts(scores), 0, 0, history_only)
+        if history_only:
+            _write_health(conn, scores, raw, arrays, cfg, as_of)
+        else:
+            _full_rescore(conn, facts, scores, raw, arrays, cfg, as_of, summary, step)
+        step(6, 6)
+    summary.seconds = round(time.monotonic() - started, 2)
+    return summary
+
+
+def _score_frame(facts: pd.DataFrame, arrays: ScoreArrays, cfg: ScoringConfig) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "account_id": facts["account_id"].to_numpy(),
+        "status": facts["status"].to_numpy(),
+        "score": np.round(arrays.score, 1),
+        "band": arrays.band,
+    })  # fmt: skip
+    for i, c in enumerate(cfg.categories):
+        out[c.key] = np.round(arrays.parts[:, i], 1)
+    out["churn_prob"] = np.nan
+    return out
+
+
+def _band_counts(scores: pd.DataFrame) -> dict[str, int]:
+    counts = scores["band"].value_counts()
+    return {b: int(counts.get(b, 0)) for b in ("green", "yellow", "red", "insufficient")}
+
+
+def _full_rescore(conn, facts, scores, raw, arrays, cfg, as_of, summary, step) -> None:
+    """Deltas, churn, risk, expansion, alerts and every write of a full rescore."""
+    for days in DELTA_TOLERANCE:
+        prev = _book_snapshot(conn, as_of, days)
+        merged = scores[["account_id"]].merge(prev, on="account_id", how="left")
+        scores[f"prev_score_{days}"] = merged["score"].to_numpy(dtype=float)
+        scores[f"prev_band_{days}"] = merged["band"].to_numpy(dtype=object)
+        scores[f"delta_{days}"] = np.round(scores["score"] - scores[f"prev_score_{days}"], 1)
+    probs, summary.churn_model = _churn_probs(conn, scores["account_id"].tolist())
+    if probs is not None:
+        scores["churn_prob"] = np.round(probs, 4)
+    scores["risk_segment"] = _risk(probs, scores["band"].to_numpy(), cfg)
+    active = (scores["status"] != "churned").to_numpy()
+    scores["risk_top10"] = _top10_all(conn, scores, active, probs is not None, cfg)
+    scores["expansion"] = _expansion_all(conn, facts, scores, active, cfg)
+    scores["last_touch_at"] = facts["last_touch_at"].to_numpy()
+    step(3, 6)
+    frame = facts.reset_index(drop=True).assign(
+        score=scores["score"], band=scores["band"], prev_score=scores["prev_score_7"],
+        prev_band=scores["prev_band_7"],
+    )
+    fired = evaluate(frame, cfg, as_of)
+    scope = "account_id IN (SELECT id FROM accounts WHERE status != 'churned')"
+    opened, _, reopened = apply_alerts(conn, fired, scope, {}, clock.now_iso(), as_of.isoformat())
+    summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
+    step(4, 6)
+    _write_accounts(conn, scores)
+    _write_health(conn, scores, raw, arrays, cfg, as_of)
+    step(5, 6)
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_full_rescore', ?)",
+                 (json.dumps(clock.now_iso()),))
+
+
+def _book_snapshot(conn: sqlite3.Connection, as_of: date, days: int) -> pd.DataFrame:
+    """Every account's health row on the snapshot date nearest to `days` before as_of."""
+    target = as_of - timedelta(days=days)
+    tol = DELTA_TOLERANCE[days]
+    offsets = sorted(range(-tol, tol + 1), key=lambda d: (abs(d), d))
+    for offset in offsets:
+        day = (target + timedelta(days=offset)).isoformat()
+        if day < as_of.isoformat() and conn.execute(
+            "SELECT 1 FROM health WHERE date = ? LIMIT 1", (day,)
+        ).fetchone():
+            cursor = conn.execute("SELECT account_id, score, band FROM health WHERE date = ?", (day,))
+            return pd.DataFrame(cursor.fetchall(), columns=["account_id", "score", "band"])
+    return pd.DataFrame(columns=["account_id", "score", "band"])
+
+
+def _top10_all(conn, scores: pd.DataFrame, active: np.ndarray, by_churn: bool, cfg: ScoringConfig) -> np.ndarray:
+    """Flag the top share of the active book by churn probability (else by lowest score)."""
+    values = scores["churn_prob" if by_churn else "score"].to_numpy(dtype=float)
+    pool = values[active & ~np.isnan(values)]
+    flags = np.zeros(len(scores), dtype=int)
+    if pool.size == 0:
+        conn.execute("DELETE FROM meta WHERE key = 'risk_top10_threshold'")
+        return flags
+    k = max(1, math.ceil(cfg.risk.top_share * pool.size))
+    if by_churn:
+        cut = float(np.sort(pool)[::-1][k - 1])
+        flags[active & (values >= cut)] = 1
+    else:
+        cut = float(np.sort(pool)[k - 1])
+        flags[active & (values <= cut)] = 1
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('risk_top10_threshold', ?)",
+                 (json.dumps({"by": "churn" if by_churn else "score", "value": cut}),))
+    return flags
+
+
+def _expansion_all(conn, facts: pd.DataFrame, scores: pd.DataFrame, active: np.ndarray,
+                   cfg: ScoringConfig) -> np.ndarray:
+    """Green, adoption above its segment's average, NPS ≥ the rule's minimum, sponsor in place."""
+    adoption = facts["feature_adoption"].to_numpy(dtype=float)
+    segment = facts["segment"].fillna("").astype(str).to_numpy()
+    pool = pd.DataFrame({"segment": segment, "adoption": adoption})[active]
+    averages = pool.groupby("segment")["adoption"].mean().dropna().round(2).to_dict()
+    averages["*"] = round(float(np.nanmean(pool["adoption"])), 2) if pool["adoption"].notna().any() else None
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('adoption_by_segment', ?)",
+                 (json.dumps(averages),))
+    average = pd.Series(segment).map(averages).astype(float).fillna(averages["*"] or np.nan).to_numpy()
+    min_nps = cfg.rule("expansion_signal").params["min_nps"]
+    hit = (scores["band"].to_numpy() == "green") & (adoption > average) & active
+    hit &= facts["nps"].to_numpy(dtype=float) >= min_nps
+    hit &= facts["sponsor_present"].to_numpy(dtype=float) == 1
+    return hit.astype(int)
+
+
+def _write_accounts(conn: sqlite3.Connection, s: pd.DataFrame) -> None:
+    now = clock.now_iso()
+    rows = zip(
+        s["score"].tolist(), s["band"].tolist(), s["delta_7"].tolist(), s["delta_30"].tolist(),
+        s["churn_prob"].tolist(), s["risk_segment"].tolist(), s["risk_top10"].tolist(),
+        s["expansion"].tolist(), s["last_touch_at"].tolist(), [now] * len(s), s["account_id"].tolist(),
+        strict=True,
+    )  # fmt: skip
+    conn.executemany(_ACCOUNT_UPDATE, rows)
+
+
+def _write_health(conn, s: pd.DataFrame, raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig,
+                  as_of: date) -> None:
+    keys = [m.key for m in cfg.measures]
+    pts = pd.DataFrame(np.round(arrays.points, 2), columns=keys)
+    raws = pd.DataFrame(np.round(raw, 2), columns=keys)
+    explain = [
+        f'{{"points":{p},"raw":{r}}}'
+        for p, r in zip(_json_lines(pts), _json_lines(raws), strict=True)
+    ]
+    day = as_of.isoformat()
+    rows = zip(
+        s["account_id"].tolist(), [day] * len(s), s["score"].tolist(), s["band"].tolist(),
+        s["usage"].tolist(), s["engagement"].tolist(), s["outcomes"].tolist(),
+        s["sentiment"].tolist(), s["churn_prob"].tolist(), explain, strict=True,
+    )  # fmt: skip
+    conn.executemany(_HEALTH_REPLACE, rows)
+
+
+def _json_lines(frame: pd.DataFrame) -> list[str]:
+    """One compact JSON object per row (pandas' C writer; NaN → null)."""
+    if frame.empty:
+        return []
+    return frame.to_json(orient="records", lines=True, double_precision=2).rstrip("\n").split("\n")

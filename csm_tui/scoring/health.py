@@ -1,0 +1,109 @@
+"""The health score from raw measures: transforms, category parts, overall score, band, explain.
+
+One numpy implementation over an (accounts × measures) matrix serves both the single-account
+rescore (a 1-row matrix) and the full rescore, so the two can never disagree.
+
+- Each measure's raw value → 0–100 by its piecewise-linear transform (clamped at both ends).
+- A category's part = the weighted mean of its measures that have data.
+- The score = the weighted mean of the categories that have data, their weights renormalised.
+- Coverage = the share of the total nominal weight whose measures have data; below the
+  config's `min_data_share` the account is "insufficient": no score, never a made-up number.
+- Each measure's effective weight = its share of the score, so points = value × weight and the
+  points of an account sum to its score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from csm_tui.scoring.config import ScoringConfig
+from csm_tui.scoring.results import MeasureExplain
+
+
+def transform(raw: float | np.ndarray, points: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Map raw value(s) to 0–100 through the break-points (clamped; NaN stays NaN)."""
+    xs = np.array([p[0] for p in points], dtype=float)
+    ys = np.array([p[1] for p in points], dtype=float)
+    raw = np.asarray(raw, dtype=float)
+    return np.where(np.isnan(raw), np.nan, np.interp(raw, xs, ys))
+
+
+@dataclass
+class ScoreArrays:
+    """Scores of n accounts: per-measure values/weights/points, category parts, the score."""
+
+    values: np.ndarray  # (n, M) 0–100, NaN where no data
+    weights: np.ndarray  # (n, M) effective share of the score (0 where no data)
+    points: np.ndarray  # (n, M) value × weight; NaN where no data or insufficient
+    parts: np.ndarray  # (n, C) category parts, NaN where no data
+    coverage: np.ndarray  # (n,) share of the total weight with data
+    score: np.ndarray  # (n,) NaN when insufficient
+    band: np.ndarray  # (n,) object: green / yellow / red / insufficient
+
+
+def score_matrix(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
+    """Score an (n × M) matrix of raw values, columns in `cfg.measures` order."""
+    raw = np.atleast_2d(np.asarray(raw, dtype=float))
+    n = raw.shape[0]
+    values = np.column_stack([transform(raw[:, j], m.points) for j, m in enumerate(cfg.measures)])
+    present = ~np.isnan(values)
+    mweight = np.array([m.weight for m in cfg.measures], dtype=float)
+    cat_index = {c.key: i for i, c in enumerate(cfg.categories)}
+    member = np.zeros((len(cfg.measures), len(cfg.categories)))
+    for j, m in enumerate(cfg.measures):
+        member[j, cat_index[m.category]] = 1.0
+    cweight = np.array([c.weight for c in cfg.categories], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wp = present * mweight  # (n, M) nominal measure weight with data
+        cat_present_w = wp @ member  # (n, C)
+        cat_total_w = mweight @ member  # (C,)
+        parts = (np.nan_to_num(values) * wp) @ member / cat_present_w
+        parts[cat_present_w == 0] = np.nan
+        cat_share = np.where(cat_total_w > 0, cat_present_w / np.where(cat_total_w > 0, cat_total_w, 1), 0)
+        total = cweight.sum()
+        coverage = (cat_share * cweight).sum(axis=1) / total if total > 0 else np.zeros(n)
+        cw_present = np.where(np.isnan(parts), 0.0, cweight)  # (n, C)
+        cw_sum = cw_present.sum(axis=1, keepdims=True)
+        cat_factor = cw_present / cw_sum / cat_present_w  # per unit of measure weight
+        weights = wp * (cat_factor @ member.T)
+        weights = np.nan_to_num(weights, nan=0.0, posinf=0.0)
+        points = values * weights
+        score = np.nansum(points, axis=1)
+    sufficient = (coverage >= cfg.min_data_share) & (cw_sum[:, 0] > 0)
+    score = np.where(sufficient, score, np.nan)
+    points = np.where(sufficient[:, None] & present, points, np.nan)
+    band = bands_of(score, cfg)
+    return ScoreArrays(values, weights, points, parts, coverage, score, band)
+
+
+def bands_of(score: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
+    """Band per score: green / yellow / red, "insufficient" where the score is NaN."""
+    score = np.asarray(score, dtype=float)
+    band = np.where(score >= cfg.bands.green, "green", np.where(score >= cfg.bands.yellow, "yellow", "red"))
+    return np.where(np.isnan(score), "insufficient", band).astype(object)
+
+
+def explain_row(raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig, row: int = 0) -> list[MeasureExplain]:
+    """Per-measure explain of one account: raw, 0–100 value, effective weight, points."""
+    out = []
+    for j, m in enumerate(cfg.measures):
+        value = arrays.values[row, j]
+        out.append(
+            MeasureExplain(
+                key=m.key,
+                label=m.label,
+                category=m.category,
+                raw=_opt(raw[row, j], 2),
+                value=_opt(value, 1),
+                weight=_opt(arrays.weights[row, j] if not np.isnan(value) else np.nan, 4),
+                points=_opt(arrays.points[row, j], 2),
+            )
+        )
+    return out
+
+
+def _opt(value: float, digits: int) -> float | None:
+    return None if value is None or np.isnan(value) else round(float(value), digits)

@@ -1,0 +1,1 @@
+"""screens: see docs/ARCHITECTURE.md."""

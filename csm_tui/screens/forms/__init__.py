@@ -1,0 +1,1 @@
+"""forms: see docs/ARCHITECTURE.md."""

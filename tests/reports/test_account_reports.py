@@ -1,0 +1,98 @@
+"""QBR and success-plan Markdown: the account's real figures, and never a placeholder."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from csm_tui.errors import NotFound
+from csm_tui.reports.markdown import money
+from csm_tui.reports.qbr import qbr_markdown
+from csm_tui.reports.success_plan import success_plan_markdown
+from tests.metrics.builder import add_account
+
+#: "[Date]", "{CUSTOMER}", "TODO", "None", "nan": what an unfilled template leaves behind.
+PLACEHOLDER = re.compile(r"\bNone\b|\bnan\b|\bNaN\b|TODO|\[[A-Z][A-Za-z ,]*\]|\{[A-Z_]+\}")
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _unplaceholdered(markdown: str) -> None:
+    found = PLACEHOLDER.findall(markdown)
+    assert not found, f"unfilled placeholders: {found}"
+
+
+def _account_with_objectives(book) -> str:
+    return book.scalar(
+        "SELECT a.id FROM accounts a JOIN objectives o ON o.account_id = a.id "
+        "JOIN usage u ON u.account_id = a.id WHERE a.status = 'active' "
+        "ORDER BY a.id LIMIT 1"
+    )
+
+
+def test_qbr_contains_the_accounts_real_figures(demo_book) -> None:
+    aid = _account_with_objectives(demo_book)
+    account = demo_book.query("SELECT * FROM accounts WHERE id = ?", (aid,))[0]
+    usage = demo_book.query(
+        "SELECT * FROM usage WHERE account_id = ? ORDER BY date DESC LIMIT 1", (aid,)
+    )[0]
+    health = demo_book.query(
+        "SELECT * FROM health WHERE account_id = ? ORDER BY date DESC LIMIT 1", (aid,)
+    )[0]
+    text = qbr_markdown(demo_book, aid)
+    assert text.startswith(f"# Quarterly Business Review: {account['name']} - Q4 2026")
+    assert f"ARR {money(account['arr'])}" in text
+    assert f"{_figure(account['health_score'])}/100 ({account['health_band']})" in text
+    assert f"{usage['active_users']}/{usage['seats']} active users" in text
+    assert f"{usage['features_used']}/{usage['features_total']} core features" in text
+    for part, label in (("usage", "Usage"), ("engagement", "Engagement")):
+        if health[part] is not None:
+            assert f"- {label} ({'40' if part == 'usage' else '30'}%): {_figure(health[part])}/100" in text
+    for objective in demo_book.query("SELECT * FROM objectives WHERE account_id = ?", (aid,)):
+        assert f"### Objective" in text and objective["title"] in text
+    for alert in demo_book.query(
+        "SELECT reason FROM alerts WHERE account_id = ? AND status != 'done'", (aid,)
+    ):
+        assert alert["reason"] in text
+    _unplaceholdered(text)
+
+
+def test_every_demo_account_report_is_free_of_placeholders(demo_book) -> None:
+    for (aid,) in demo_book.query("SELECT id FROM accounts ORDER BY id"):
+        _unplaceholdered(qbr_markdown(demo_book, aid))
+        _unplaceholdered(success_plan_markdown(demo_book, aid))
+
+
+def test_success_plan_lists_objectives_stakeholders_and_risks(demo_book) -> None:
+    aid = _account_with_objectives(demo_book)
+    text = success_plan_markdown(demo_book, aid)
+    name = demo_book.scalar("SELECT name FROM accounts WHERE id = ?", (aid,))
+    assert text.startswith(f"# Customer Success Plan: {name}")
+    for contact in demo_book.query("SELECT name FROM contacts WHERE account_id = ?", (aid,)):
+        assert f"| {contact['name']} |" in text
+    for objective in demo_book.query("SELECT * FROM objectives WHERE account_id = ?", (aid,)):
+        assert f"**Objective**: {objective['title']}" in text
+    sponsor = demo_book.scalar(
+        "SELECT name FROM contacts WHERE account_id = ? AND role = 'sponsor' AND active = 1",
+        (aid,),
+    )
+    if sponsor:
+        assert f"**Executive Sponsor** (Customer side): {sponsor}" in text
+
+
+def test_an_account_with_no_data_still_reads_as_words(book) -> None:
+    with book.write() as conn:
+        add_account(conn, "BARE", "Bare Minimum")
+    for render in (qbr_markdown, success_plan_markdown):
+        text = render(book, "BARE")
+        _unplaceholdered(text)
+        assert "Bare Minimum" in text
+    assert "No usage snapshots are recorded" in qbr_markdown(book, "BARE")
+
+
+def test_unknown_account_is_not_found(book) -> None:
+    with pytest.raises(NotFound, match="NOPE"):
+        qbr_markdown(book, "NOPE")
