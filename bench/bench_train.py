@@ -31,7 +31,7 @@ def bench_book(accounts: int, repeat: int) -> None:
     """Generate a demo book of `accounts` accounts, then time feature extraction and training."""
     os.environ.setdefault("CSM_TODAY", "2026-11-23")
     from csm_tui.scoring.churn import train_book_model
-    from csm_tui.scoring.churn_features import feature_frame, training_frame
+    from csm_tui.scoring.churn_features import training_frame
     from csm_tui.storage.db import open_book
     from csm_tui.storage.demo import generate_demo
 
@@ -139,6 +139,7 @@ def _hgb_pipeline(plan, n_rows: int, **hgb):
 
 def run_cliffs(repeat: int) -> None:
     """Time each suspected cliff of a CV pipeline around HistGradientBoosting on Telco."""
+    import numpy as np
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from threadpoolctl import threadpool_limits
@@ -187,6 +188,13 @@ def run_cliffs(repeat: int) -> None:
             1,
         ),
     }
+    small = np.random.default_rng(0).choice(len(y), 500, replace=False)  # a small book's history
+    Xs, ys = X.iloc[small], y[small]
+    for threads in (2, 1):
+        cases[f"one HGB fit on 500 rows (a small book), {threads} OpenMP thread(s)"] = (
+            lambda: _hgb_pipeline(plan, 500).fit(Xs, ys),
+            threads,
+        )
     for label, (fn, threads) in cases.items():
         with threadpool_limits(threads):
             _median(label, [_timed(fn) for _ in range(repeat)])

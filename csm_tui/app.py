@@ -237,6 +237,25 @@ class CsmApp(App):
         if _is_portfolio(screen):
             screen.apply_query(query)
 
+    def write_qbr(self, account_id: str, name: str) -> None:
+        """Write the account's QBR review (engineer G's report) and say where it went."""
+        self.notify(f"Writing the QBR review for {name}…", timeout=3)
+        self._write_qbr(account_id)
+
+    @work(thread=True, exclusive=True, group="app.qbr", exit_on_error=False,
+          name="writing the QBR review")
+    def _write_qbr(self, account_id: str) -> None:
+        from csm_tui.clock import today
+        from csm_tui.paths import data_dir, ensure_private_dir
+        from csm_tui.reports.qbr import write_qbr
+
+        folder = data_dir() / "reports"
+        ensure_private_dir(folder)
+        path = folder / f"qbr-{account_id}-{today().isoformat()}.md"
+        written = write_qbr(self.session.reader, account_id, path)
+        self.call_from_thread(self.notify, f"QBR review written to {written}", title="QBR",
+                              timeout=10)
+
     def action_help(self) -> None:
         """Show every key of the current screen."""
         from csm_tui.screens.help import HelpScreen

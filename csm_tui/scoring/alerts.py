@@ -1,8 +1,9 @@
 """Alert rules (SPEC.md defaults) and the alert lifecycle.
 
-Each rule is a small named function over a frame of facts and scores (one row per account,
-vectorised; the single-account rescore passes a 1-row frame) returning the rows where its
-condition holds, with a `why` in words naming the values and the rule:
+Each rule is a small named function over columns of facts and scores (numpy arrays, one
+element per account: the full rescore passes the whole book, the single-account rescore
+1-element columns) returning where its condition holds and a `why` in words naming the values
+and the rule, e.g. "MAU 412 → 260, −37 % in 30 days; rule: MAU down ≥ 30 %":
 
 | rule              | severity | condition (thresholds in the config's [alerts.*])               |
 |-------------------|----------|------------------------------------------------------------------|
@@ -27,142 +28,182 @@ alerts whose date has come are opened again.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
 
 import numpy as np
-import pandas as pd
 
 from csm_tui.scoring.config import AlertRule, ScoringConfig
 from csm_tui.scoring.results import AlertRecord
 
-#: Columns of the frame of fired alerts.
-FIRED_COLUMNS = ["account_id", "rule", "severity", "reason", "detail"]
+Columns = dict[str, np.ndarray]  # facts + score, band, prev_score, prev_band (text "" = none)
+#: A rule: (columns, rule, as_of) → (mask of accounts where it holds, why(i) for one of them).
+RuleFn = Callable[[Columns, AlertRule, date], tuple[np.ndarray, Callable[[int], str]]]
 BAND_RANK = {"red": 0, "yellow": 1, "green": 2}
 
 
-def _num(s: pd.Series, digits: int = 0) -> pd.Series:
-    """Numbers as text, vectorised: 412, 4.5 (NaN → "–")."""
-    s = pd.to_numeric(s, errors="coerce").astype("float64").round(digits)
-    text = s.astype("Int64").astype(str) if digits == 0 else s.astype(str)
-    return text.where(s.notna(), "–")
+def _rank(bands: np.ndarray) -> np.ndarray:
+    """red 0, yellow 1, green 2; −1 for insufficient or none."""
+    return np.select([bands == b for b in BAND_RANK], list(BAND_RANK.values()), -1)
 
 
-def _score_drop(df: pd.DataFrame, rule: AlertRule, as_of: date) -> tuple[pd.Series, pd.Series]:
-    drop = df["prev_score"] - df["score"]
-    hit = drop >= rule.params["points"]
-    why = (
-        "Health " + _num(df["prev_score"]) + " → " + _num(df["score"]) + ", −" + _num(drop)
-        + f" in {rule.params['days']:g} days; rule: drop ≥ {rule.params['points']:g} points"
-    )
-    return hit, why
+def _n(value: float, digits: int = 0) -> str:
+    """A number in words: 412, 4.5; "–" when missing."""
+    return "–" if value is None or np.isnan(value) else f"{value:,.{digits}f}"
 
 
-def _band_worsened(df: pd.DataFrame, rule: AlertRule, as_of: date) -> tuple[pd.Series, pd.Series]:
-    before = df["prev_band"].map(BAND_RANK)
-    now = df["band"].map(BAND_RANK)
-    hit = (now < before).fillna(False).astype(bool)
-    why = (
-        "Band " + df["prev_band"].astype(str) + " → " + df["band"].astype(str)
-        + f" in {rule.params['days']:g} days (health " + _num(df["prev_score"]) + " → "
-        + _num(df["score"]) + "); rule: band worsens"
-    )
-    return hit, why
+def _iso(as_of: date, days: float) -> str:
+    return (as_of + timedelta(days=int(days))).isoformat()
 
 
-def _mau_drop(df: pd.DataFrame, rule: AlertRule, as_of: date) -> tuple[pd.Series, pd.Series]:
-    prev = df["mau_prev"].where(df["mau_prev"] > 0)
-    change = 100.0 * (df["mau"] - prev) / prev
-    hit = (-change) >= rule.params["drop_pct"]
-    days = (pd.to_datetime(df["usage_date"], errors="coerce")
-            - pd.to_datetime(df["mau_prev_date"], errors="coerce")).dt.days
-    why = (
-        "MAU " + _num(df["mau_prev"]) + " → " + _num(df["mau"]) + ", −" + _num(-change)
-        + " % in " + _num(days) + f" days; rule: MAU down ≥ {rule.params['drop_pct']:g} %"
-    )
-    return hit, why
-
-
-def _ticket_spike(df: pd.DataFrame, rule: AlertRule, as_of: date) -> tuple[pd.Series, pd.Series]:
+def _score_drop(c: Columns, rule: AlertRule, as_of: date):
     p = rule.params
-    bar = np.maximum(p["min_tickets"], p["ratio"] * df["tickets_trailing"])
-    spike = df["tickets_recent"] >= bar
-    sev1 = (df["open_sev1"] >= p["open_sev1"]) & (p["open_sev1"] > 0)
-    why = (
-        _num(df["tickets_recent"]) + " tickets in 14 days vs " + _num(df["tickets_trailing"], 1)
-        + " per 14 days before; " + _num(df["open_sev1"]) + " open sev-1"
-        + f"; rule: ≥ {p['ratio']:g}× the trailing average (at least {p['min_tickets']:g})"
-        + " or any open sev-1"
-    )
-    return spike | sev1, why
+    with np.errstate(invalid="ignore"):
+        hit = (c["prev_score"] - c["score"]) >= p["points"]
 
+    def why(i: int) -> str:
+        before, now = c["prev_score"][i], c["score"][i]
+        return (
+            f"Health {_n(before)} → {_n(now)}, −{_n(before - now)} in {p['days']:g} days; "
+            f"rule: drop ≥ {p['points']:g} points"
+        )
 
-def _detractor(df: pd.DataFrame, rule: AlertRule, as_of: date) -> tuple[pd.Series, pd.Series]:
-    since = (as_of - timedelta(days=int(rule.params["max_age_days"]))).isoformat()
-    hit = (df["nps"] <= rule.params["max_score"]) & (df["nps_date"].astype(str) >= since)
-    why = (
-        "Latest NPS " + _num(df["nps"]) + " on " + df["nps_date"].astype(str)
-        + f"; rule: NPS 0–{rule.params['max_score']:g} (detractor)"
-    )
     return hit, why
 
 
-def _stakeholder_left(df: pd.DataFrame, rule: AlertRule, as_of: date) -> tuple[pd.Series, pd.Series]:
-    since = (as_of - timedelta(days=int(rule.params["days"]))).isoformat()
-    left_on = df["left_on"].astype(object)
-    hit = left_on.notna() & (left_on.astype(str) >= since)
-    role = df["left_role"].astype(str).replace({"sponsor": "executive sponsor"})
-    why = (
-        "The " + role + " " + df["left_name"].astype(str) + " left on " + left_on.astype(str)
-        + f"; rule: champion or sponsor left in the last {rule.params['days']:g} days"
-    )
+def _band_worsened(c: Columns, rule: AlertRule, as_of: date):
+    before, now = _rank(c["prev_band"]), _rank(c["band"])
+    hit = (now >= 0) & (now < before)
+
+    def why(i: int) -> str:
+        return (
+            f"Band {c['prev_band'][i]} → {c['band'][i]} in {rule.params['days']:g} days "
+            f"(health {_n(c['prev_score'][i])} → {_n(c['score'][i])}); rule: band worsens"
+        )
+
     return hit, why
 
 
-def _renewal_not_green(df: pd.DataFrame, rule: AlertRule, as_of: date) -> tuple[pd.Series, pd.Series]:
-    until = (as_of + timedelta(days=int(rule.params["days"]))).isoformat()
-    due = df["renewal_date"].astype(object)
-    hit = due.notna() & (due.astype(str) >= as_of.isoformat()) & (due.astype(str) <= until)
-    hit &= df["band"] != "green"
-    days = (pd.to_datetime(due, errors="coerce") - pd.Timestamp(as_of)).dt.days
-    health = ("health " + _num(df["score"]) + " (" + df["band"].astype(str) + ")").where(
-        df["band"] != "insufficient", "health: insufficient data"
-    )
-    why = (
-        "Renewal on " + due.astype(str) + " (in " + _num(days) + " days), " + health
-        + f"; rule: renewal within {rule.params['days']:g} days and not green"
-    )
+def _mau_drop(c: Columns, rule: AlertRule, as_of: date):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prev = np.where(c["mau_prev"] > 0, c["mau_prev"], np.nan)
+        change = 100.0 * (c["mau"] - prev) / prev
+        hit = -change >= rule.params["drop_pct"]
+
+    def why(i: int) -> str:
+        days = (
+            date.fromisoformat(c["usage_date"][i]) - date.fromisoformat(c["mau_prev_date"][i])
+        ).days
+        return (
+            f"MAU {_n(c['mau_prev'][i])} → {_n(c['mau'][i])}, −{_n(-change[i])} % in {days} "
+            f"days; rule: MAU down ≥ {rule.params['drop_pct']:g} %"
+        )
+
     return hit, why
 
 
-def _not_activated(df: pd.DataFrame, rule: AlertRule, as_of: date) -> tuple[pd.Series, pd.Series]:
-    start = df["start_date"].astype(object)
-    latest = (as_of - timedelta(days=int(rule.params["days"]))).isoformat()
-    earliest = (as_of - timedelta(days=int(rule.params["max_age_days"]))).isoformat()
-    s = start.astype(str)
-    hit = start.notna() & df["activated_on"].isna() & (s <= latest) & (s >= earliest)
-    days = (pd.Timestamp(as_of) - pd.to_datetime(start, errors="coerce")).dt.days
-    why = (
-        "Started " + s + " (" + _num(days) + " days ago), not activated yet"
-        + f"; rule: activated by day {rule.params['days']:g}"
-    )
-    return hit, why
-
-
-def _expansion(df: pd.DataFrame, rule: AlertRule, as_of: date) -> tuple[pd.Series, pd.Series]:
+def _ticket_spike(c: Columns, rule: AlertRule, as_of: date):
     p = rule.params
-    hit = (df["band"] == "green") & (df["seat_utilisation"] >= p["seat_utilisation_pct"])
-    hit &= df["nps"] >= p["min_nps"]
-    why = (
-        "Health " + _num(df["score"]) + " (green), seats " + _num(df["seat_utilisation"])
-        + " % used, NPS " + _num(df["nps"])
-        + f"; rule: green, seats ≥ {p['seat_utilisation_pct']:g} %, NPS ≥ {p['min_nps']:g}"
-    )
+    bar = np.maximum(p["min_tickets"], p["ratio"] * c["tickets_trailing"])
+    sev1 = (c["open_sev1"] >= p["open_sev1"]) & (p["open_sev1"] > 0)
+    hit = (c["tickets_recent"] >= bar) | sev1
+
+    def why(i: int) -> str:
+        found = []
+        if c["tickets_recent"][i] >= bar[i]:
+            found.append(
+                f"{_n(c['tickets_recent'][i])} tickets in 14 days vs "
+                f"{_n(c['tickets_trailing'][i], 1)} per 14 days before"
+            )
+        if sev1[i]:
+            found.append(f"{_n(c['open_sev1'][i])} open sev-1 ticket(s)")
+        return (
+            f"{'; '.join(found)}; rule: ≥ {p['ratio']:g}× the trailing average "
+            f"(at least {p['min_tickets']:g}) or any open sev-1"
+        )
+
     return hit, why
 
 
-RuleFn = Callable[[pd.DataFrame, AlertRule, date], tuple[pd.Series, pd.Series]]
+def _detractor(c: Columns, rule: AlertRule, as_of: date):
+    p = rule.params
+    with np.errstate(invalid="ignore"):
+        hit = (c["nps"] <= p["max_score"]) & (c["nps_date"] >= _iso(as_of, -p["max_age_days"]))
+
+    def why(i: int) -> str:
+        return (
+            f"Latest NPS {_n(c['nps'][i])} on {c['nps_date'][i]}; "
+            f"rule: NPS 0–{p['max_score']:g} (detractor)"
+        )
+
+    return hit, why
+
+
+def _stakeholder_left(c: Columns, rule: AlertRule, as_of: date):
+    days = rule.params["days"]
+    hit = (c["left_on"] != "") & (c["left_on"] >= _iso(as_of, -days))
+
+    def why(i: int) -> str:
+        role = "executive sponsor" if c["left_role"][i] == "sponsor" else c["left_role"][i]
+        return (
+            f"The {role} {c['left_name'][i]} left on {c['left_on'][i]}; "
+            f"rule: champion or sponsor left in the last {days:g} days"
+        )
+
+    return hit, why
+
+
+def _renewal_not_green(c: Columns, rule: AlertRule, as_of: date):
+    days = rule.params["days"]
+    due = c["renewal_date"]
+    hit = (due >= as_of.isoformat()) & (due <= _iso(as_of, days)) & (c["band"] != "green")
+
+    def why(i: int) -> str:
+        left = (date.fromisoformat(due[i][:10]) - as_of).days
+        band = c["band"][i]
+        health = "insufficient data" if band == "insufficient" else f"{_n(c['score'][i])} ({band})"
+        return (
+            f"Renewal on {due[i]} (in {left} days), health {health}; "
+            f"rule: renewal within {days:g} days and not green"
+        )
+
+    return hit, why
+
+
+def _not_activated(c: Columns, rule: AlertRule, as_of: date):
+    p = rule.params
+    start = c["start_date"]
+    hit = (start != "") & (c["activated_on"] == "") & (start <= _iso(as_of, -p["days"]))
+    hit &= start >= _iso(as_of, -p["max_age_days"])
+
+    def why(i: int) -> str:
+        age = (as_of - date.fromisoformat(start[i][:10])).days
+        return (
+            f"Started {start[i]} ({age} days ago), not activated yet; "
+            f"rule: activated by day {p['days']:g}"
+        )
+
+    return hit, why
+
+
+def _expansion(c: Columns, rule: AlertRule, as_of: date):
+    p = rule.params
+    with np.errstate(invalid="ignore"):
+        hit = (c["band"] == "green") & (c["seat_utilisation"] >= p["seat_utilisation_pct"])
+        hit &= c["nps"] >= p["min_nps"]
+
+    def why(i: int) -> str:
+        return (
+            f"Health {_n(c['score'][i])} (green), seats {_n(c['seat_utilisation'][i])} % used, "
+            f"NPS {_n(c['nps'][i])}; rule: green, seats ≥ {p['seat_utilisation_pct']:g} %, "
+            f"NPS ≥ {p['min_nps']:g}"
+        )
+
+    return hit, why
+
+
 RULES: dict[str, RuleFn] = {
     "score_drop": _score_drop,
     "band_worsened": _band_worsened,
@@ -187,33 +228,32 @@ DETAIL_COLUMNS = {
     "expansion_signal": ["score", "seat_utilisation", "nps"],
 }
 
+Fired = tuple[str, str, str, str, str]  # account_id, rule, severity, reason, detail JSON
 
-def evaluate(df: pd.DataFrame, cfg: ScoringConfig, as_of: date) -> pd.DataFrame:
-    """Fired alerts for the rows of `df` (facts + score, band, prev_score, prev_band).
 
-    Churned accounts never fire. Returns a frame with `FIRED_COLUMNS`.
+def evaluate(c: Columns, cfg: ScoringConfig, as_of: date) -> list[Fired]:
+    """The alerts whose condition holds, one per (account, enabled rule); churned never fire.
+
+    Conditions are vectorised over the columns; only the rows that fire get a sentence.
     """
-    live = df[df["status"].astype(str) != "churned"]
-    out = []
+    live = c["status"] != "churned"
+    fired: list[Fired] = []
     for rule in cfg.rules:
-        if not rule.enabled or live.empty:
+        if not rule.enabled:
             continue
-        hit, why = RULES[rule.key](live, rule, as_of)
-        mask = hit.fillna(False).astype(bool).to_numpy()
-        if not mask.any():
-            continue
-        fired = live.loc[mask]
-        detail = fired[DETAIL_COLUMNS[rule.key]].to_json(orient="records", lines=True, double_precision=3)
-        out.append(pd.DataFrame({
-            "account_id": fired["account_id"].to_numpy(),
-            "rule": rule.key,
-            "severity": rule.severity,
-            "reason": why[mask].to_numpy(),
-            "detail": detail.rstrip("\n").split("\n"),
-        }))  # fmt: skip
-    if not out:
-        return pd.DataFrame(columns=FIRED_COLUMNS)
-    return pd.concat(out, ignore_index=True)[FIRED_COLUMNS]
+        hit, why = RULES[rule.key](c, rule, as_of)
+        for i in np.flatnonzero(np.asarray(hit, dtype=bool) & live):
+            detail = {k: _json_value(c[k][i]) for k in DETAIL_COLUMNS[rule.key]}
+            fired.append((c["account_id"][i], rule.key, rule.severity, why(i), json.dumps(detail)))
+    return fired
+
+
+def _json_value(value):
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if np.isnan(value) else round(value, 2)
+    return value or None
 
 
 # -- lifecycle --------------------------------------------------------------------------------------
@@ -230,7 +270,7 @@ RETURNING account_id, rule, severity, reason
 
 
 def apply_alerts(
-    conn: sqlite3.Connection, fired: pd.DataFrame, scope: str, params: dict, now: str, today: str
+    conn: sqlite3.Connection, fired: list[Fired], scope: str, params: dict, now: str, today: str
 ) -> tuple[list[AlertRecord], list[AlertRecord], int]:
     """Apply fired conditions to the alerts table for the accounts in `scope`.
 
@@ -242,26 +282,30 @@ def apply_alerts(
         "reason TEXT, detail TEXT, PRIMARY KEY (account_id, rule))"
     )
     conn.execute("DELETE FROM _fired")
-    conn.executemany("INSERT INTO _fired VALUES (?, ?, ?, ?, ?)", fired[FIRED_COLUMNS].itertuples(index=False, name=None))
+    conn.executemany("INSERT OR IGNORE INTO _fired VALUES (?, ?, ?, ?, ?)", fired)
     p = params | {"now": now, "today": today}
     reopened = conn.execute(
         f"UPDATE alerts SET status = 'open' WHERE status = 'snoozed' AND snoozed_until <= :today "
-        f"AND {scope}", p
+        f"AND {scope}",
+        p,
     ).rowcount
     opened = [AlertRecord(r[1], r[2], r[3]) for r in conn.execute(_OPEN_NEW, p).fetchall()]
     absent = f"NOT EXISTS (SELECT 1 FROM _fired f WHERE {_MATCH})"
     conn.execute(
         "UPDATE alerts SET detail = json_remove(detail, '$.condition_cleared_on') "
         "WHERE status IN ('open', 'snoozed') AND json_extract(detail, '$.condition_cleared_on') "
-        f"IS NOT NULL AND EXISTS (SELECT 1 FROM _fired f WHERE {_MATCH})", p
+        f"IS NOT NULL AND EXISTS (SELECT 1 FROM _fired f WHERE {_MATCH})",
+        p,
     )
     cleared = conn.execute(
         "UPDATE alerts SET detail = json_set(detail, '$.condition_cleared_on', :today) "
         "WHERE status IN ('open', 'snoozed') AND json_extract(detail, '$.condition_cleared_on') "
-        f"IS NULL AND {scope} AND {absent} RETURNING rule, severity, reason", p
+        f"IS NULL AND {scope} AND {absent} RETURNING rule, severity, reason",
+        p,
     ).fetchall()
     conn.execute(
         "UPDATE alerts SET condition_cleared = 1 WHERE status = 'done' AND condition_cleared = 0 "
-        f"AND {scope} AND {absent}", p
+        f"AND {scope} AND {absent}",
+        p,
     )
     return opened, [AlertRecord(*r) for r in cleared], reopened

@@ -127,24 +127,66 @@ DEFAULT_CATEGORIES = (
 
 
 def _m(key: str, label: str, category: str, unit: str, weight: float, *points) -> Measure:
-    return Measure(key, label, category, unit, weight, tuple((float(a), float(b)) for a, b in points))
+    return Measure(
+        key, label, category, unit, weight, tuple((float(a), float(b)) for a, b in points)
+    )
 
 
 DEFAULT_MEASURES = (
-    _m("seat_utilisation", "Seat utilisation", "usage", "%", 30, (0, 0), (30, 35), (60, 75), (85, 100)),
-    _m("stickiness", "Stickiness (DAU/MAU)", "usage", "%", 25, (0, 0), (10, 40), (20, 70), (40, 100)),
-    _m("feature_adoption", "Core-feature adoption", "usage", "%", 25, (0, 0), (30, 40), (60, 80), (80, 100)),
+    _m(
+        "seat_utilisation",
+        "Seat utilisation",
+        "usage",
+        "%",
+        30,
+        (0, 0),
+        (30, 35),
+        (60, 75),
+        (85, 100),
+    ),
+    _m(
+        "stickiness",
+        "Stickiness (DAU/MAU)",
+        "usage",
+        "%",
+        25,
+        (0, 0),
+        (10, 40),
+        (20, 70),
+        (40, 100),
+    ),
+    _m(
+        "feature_adoption",
+        "Core-feature adoption",
+        "usage",
+        "%",
+        25,
+        (0, 0),
+        (30, 40),
+        (60, 80),
+        (80, 100),
+    ),
     _m("usage_trend", "Usage trend (MAU)", "usage", "%", 20, (-30, 0), (0, 70), (20, 100)),
-    _m("support_load", "Support load", "engagement", "per 100 seats", 30, (0, 100), (5, 80), (15, 40), (30, 0)),
+    _m(
+        "support_load",
+        "Support load",
+        "engagement",
+        "per 100 seats",
+        30,
+        (0, 100),
+        (5, 80),
+        (15, 40),
+        (30, 0),
+    ),
     _m("onboarding", "Onboarding completion", "engagement", "%", 20, (0, 0), (100, 100)),
     _m("last_touch", "Days since last touch", "engagement", "days", 30, (14, 100), (90, 0)),
     _m("qbr", "Days since last QBR", "engagement", "days", 20, (120, 100), (180, 0)),
     _m("objectives", "Objectives on track", "outcomes", "%", 40, (0, 0), (100, 100)),
     _m("sponsor", "Executive sponsor engaged", "outcomes", "yes/no", 30, (0, 0), (1, 100)),
     _m("champion", "Champion in place", "outcomes", "yes/no", 30, (0, 0), (1, 100)),
-    _m("nps", "Latest NPS", "sentiment", "0-10", 50, (0, 0), (6, 40), (8, 75), (10, 100)),
-    _m("csat", "Latest CSAT", "sentiment", "1-5", 20, (1, 0), (3, 50), (5, 100)),
-    _m("escalations", "Open escalations", "sentiment", "count", 30, (0, 100), (1, 50), (3, 0)),
+    _m("nps", "Latest NPS", "sentiment", "of 10", 50, (0, 0), (6, 40), (8, 75), (10, 100)),
+    _m("csat", "Latest CSAT", "sentiment", "of 5", 20, (1, 0), (3, 50), (5, 100)),
+    _m("escalations", "Open escalations", "sentiment", "", 30, (0, 100), (1, 50), (3, 0)),
 )
 
 DEFAULT_RULES = (
@@ -152,15 +194,29 @@ DEFAULT_RULES = (
     AlertRule("band_worsened", "Band worsened", "high", True, {"days": 7}),
     AlertRule("mau_drop", "MAU down", "high", True, {"drop_pct": 30}),
     AlertRule(
-        "ticket_spike", "Ticket spike / sev-1", "high", True,
+        "ticket_spike",
+        "Ticket spike / sev-1",
+        "high",
+        True,
         {"ratio": 2.0, "min_tickets": 3, "open_sev1": 1},
     ),
-    AlertRule("detractor_nps", "Detractor NPS", "medium", True, {"max_score": 6, "max_age_days": 180}),
+    AlertRule(
+        "detractor_nps", "Detractor NPS", "medium", True, {"max_score": 6, "max_age_days": 180}
+    ),
     AlertRule("stakeholder_left", "Champion/sponsor left", "high", True, {"days": 30}),
     AlertRule("renewal_not_green", "Renewal soon, not green", "high", True, {"days": 90}),
-    AlertRule("not_activated", "Not activated by day 30", "medium", True, {"days": 30, "max_age_days": 180}),
     AlertRule(
-        "expansion_signal", "Expansion signal", "low", True,
+        "not_activated",
+        "Not activated by day 30",
+        "medium",
+        True,
+        {"days": 30, "max_age_days": 180},
+    ),
+    AlertRule(
+        "expansion_signal",
+        "Expansion signal",
+        "low",
+        True,
         {"seat_utilisation_pct": 90, "min_nps": 8},
     ),
 )
@@ -279,7 +335,7 @@ class _Reader:
                 raise self.fail(f"{key}.enabled", "must be true or false")
             severity = sub.get("severity", rule.severity)
             if severity not in SEVERITIES:
-                raise self.fail(f"{key}.severity", "must be \"high\", \"medium\" or \"low\"")
+                raise self.fail(f"{key}.severity", 'must be "high", "medium" or "low"')
             params = {
                 name: self.number(sub.get(name, value), f"{key}.{name}", 0)
                 for name, value in rule.params.items()
@@ -298,9 +354,15 @@ class _Reader:
         return RiskConfig(high, medium, top)
 
     # -- value checks ---------------------------------------------------------------------------
-    def number(self, value: Any, key: str, low: float | None = None, high: float | None = None) -> float:
+    def number(
+        self, value: Any, key: str, low: float | None = None, high: float | None = None
+    ) -> float:
         """A finite number within [low, high], else a ConfigError naming `key`."""
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise self.fail(key, f"must be a number, not {value!r}")
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
@@ -376,7 +438,11 @@ def config_to_toml(cfg: ScoringConfig) -> str:
         out += ["", f"[categories.{cat.key}]", f"weight = {_num(cat.weight)}"]
     for m in cfg.measures:
         pairs = ", ".join(f"[{_num(a)}, {_num(b)}]" for a, b in m.points)
-        out += ["", f"# {m.label} ({m.category}; raw in {m.unit})", f"[measures.{m.key}]"]
+        out += [
+            "",
+            f"# {m.label} ({m.category}; raw in {m.unit or 'count'})",
+            f"[measures.{m.key}]",
+        ]
         out += [f"weight = {_num(m.weight)}", f"points = [{pairs}]"]
     for rule in cfg.rules:
         out += ["", f"# {rule.label}", f"[alerts.{rule.key}]"]

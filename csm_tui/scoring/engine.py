@@ -31,10 +31,17 @@ from csm_tui.progress import ProgressFn
 from csm_tui.scoring.alerts import apply_alerts, evaluate
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
-from csm_tui.scoring.measures import measures_for_account, measures_frame
+from csm_tui.scoring.measures import FACT_KEYS, as_columns, measures_for_account, measures_frame
 from csm_tui.scoring.results import AccountScore, AlertRecord, MeasureExplain, RescoreSummary
 
-__all__ = ["AccountScore", "AlertRecord", "MeasureExplain", "RescoreSummary", "rescore_account", "rescore_all"]
+__all__ = [
+    "AccountScore",
+    "AlertRecord",
+    "MeasureExplain",
+    "RescoreSummary",
+    "rescore_account",
+    "rescore_all",
+]
 
 #: Deltas compare with the snapshot nearest to 7 / 30 days before, within this many days.
 DELTA_TOLERANCE = {7: 3, 30: 7}
@@ -117,7 +124,9 @@ def _churn_probs(conn: sqlite3.Connection, ids: list[str]) -> tuple[np.ndarray |
 def _risk(probs: np.ndarray | None, bands: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
     if probs is None:
         return np.array([BAND_RISK.get(b) for b in bands], dtype=object)
-    seg = np.where(probs >= cfg.risk.high, "high", np.where(probs >= cfg.risk.medium, "medium", "low"))
+    seg = np.where(
+        probs >= cfg.risk.high, "high", np.where(probs >= cfg.risk.medium, "medium", "low")
+    )
     return np.where(np.isnan(probs), None, seg).astype(object)
 
 
@@ -170,23 +179,32 @@ def _float(value: Any) -> float:
 
 
 def _opt(value: Any, digits: int = 1) -> float | None:
-    return None if value is None or np.isnan(value) else round(float(value), digits)
+    return None if value is None or np.isnan(value) else float(np.round(value, digits))
 
 
 def _points_dict(arrays: ScoreArrays, cfg: ScoringConfig, row: int) -> dict[str, float]:
-    return {m.key: round(float(arrays.points[row, j]), 2) for j, m in enumerate(cfg.measures)
-            if not np.isnan(arrays.points[row, j])}
+    return {
+        m.key: round(float(arrays.points[row, j]), 2)
+        for j, m in enumerate(cfg.measures)
+        if not np.isnan(arrays.points[row, j])
+    }
 
 
-def _snapshot_near(conn: sqlite3.Connection, account_id: str, as_of: date, days: int) -> dict | None:
+def _snapshot_near(
+    conn: sqlite3.Connection, account_id: str, as_of: date, days: int
+) -> dict | None:
     """The account's health snapshot nearest to `days` before as_of (within the tolerance)."""
     target = as_of - timedelta(days=days)
     tol = DELTA_TOLERANCE[days]
     rows = conn.execute(
         "SELECT date, score, band, explain FROM health WHERE account_id = ? AND date BETWEEN ? "
         "AND ? AND date < ?",
-        (account_id, (target - timedelta(days=tol)).isoformat(),
-         (target + timedelta(days=tol)).isoformat(), as_of.isoformat()),
+        (
+            account_id,
+            (target - timedelta(days=tol)).isoformat(),
+            (target + timedelta(days=tol)).isoformat(),
+            as_of.isoformat(),
+        ),
     ).fetchall()
     if not rows:
         return None
@@ -205,13 +223,17 @@ def _deltas(result: AccountScore, prev: dict, points: dict[str, float], cfg: Sco
             result.movers = _movers(snap.get("explain"), points, labels)
 
 
-def _movers(explain: str | None, points: dict[str, float], labels: dict[str, str]) -> list[tuple[str, float]]:
+def _movers(
+    explain: str | None, points: dict[str, float], labels: dict[str, str]
+) -> list[tuple[str, float]]:
     """The measures whose points changed most (largest absolute change first)."""
     try:
         before = json.loads(explain or "{}").get("points") or {}
     except (ValueError, AttributeError):
         return []
-    change = {k: points.get(k, 0.0) - float(before.get(k) or 0.0) for k in set(points) | set(before)}
+    change = {
+        k: points.get(k, 0.0) - float(before.get(k) or 0.0) for k in set(points) | set(before)
+    }
     ranked = sorted(change.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
     return [(labels.get(k, k), round(v, 1)) for k, v in ranked[:TOP_MOVERS] if abs(v) >= 0.05]
 
@@ -236,37 +258,41 @@ def _top10_single(conn: sqlite3.Connection, result: AccountScore) -> bool:
 
 def _expansion_single(conn: sqlite3.Connection, facts: dict, band: str, cfg: ScoringConfig) -> bool:
     averages = _meta(conn, "adoption_by_segment") or {}
-    average = averages.get(str(facts["segment"]), averages.get("*"))
+    average = averages.get(facts["segment"] or "", averages.get("*"))
     adoption = facts["feature_adoption"]
     return bool(
-        facts["status"] != "churned" and band == "green" and average is not None
-        and adoption is not None and adoption > average
+        facts["status"] != "churned"
+        and band == "green"
+        and average is not None
+        and adoption is not None
+        and adoption > average
         and (facts["nps"] or 0) >= cfg.rule("expansion_signal").params["min_nps"]
         and facts["sponsor_present"] == 1
     )
 
 
-def _alerts_single(conn: sqlite3.Connection, result: AccountScore, facts: dict, prev7: dict | None,
-                   cfg: ScoringConfig, as_of: date) -> None:
-    row = dict(facts) | {"account_id": result.account_id, "score": result.score, "band": result.band}
-    row["prev_score"] = prev7["score"] if prev7 else None
-    row["prev_band"] = prev7["band"] if prev7 else None
-    frame = pd.DataFrame([row])
-    for col in frame.columns:
-        if frame[col].dtype == object and col not in _TEXT_FACTS:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    fired = evaluate(frame, cfg, as_of)
+def _alerts_single(
+    conn: sqlite3.Connection,
+    result: AccountScore,
+    facts: dict,
+    prev7: dict | None,
+    cfg: ScoringConfig,
+    as_of: date,
+) -> None:
+    values = dict(facts) | {
+        "account_id": result.account_id, "score": result.score, "band": result.band,
+        "prev_score": prev7["score"] if prev7 else None, "prev_band": prev7["band"] if prev7 else None,
+    }  # fmt: skip
+    fired = evaluate(as_columns(values), cfg, as_of)
     opened, cleared, _ = apply_alerts(
-        conn, fired, "account_id = :acc", {"acc": result.account_id}, clock.now_iso(), as_of.isoformat()
+        conn,
+        fired,
+        "account_id = :acc",
+        {"acc": result.account_id},
+        clock.now_iso(),
+        as_of.isoformat(),
     )
     result.alerts_opened, result.alerts_cleared = opened, cleared
-
-
-_TEXT_FACTS = {
-    "account_id", "status", "segment", "renewal_date", "start_date", "activated_on",
-    "last_touch_at", "usage_date", "mau_prev_date", "nps_date", "left_role", "left_name",
-    "left_on", "band", "prev_band",
-}  # fmt: skip
 
 
 def _explain_json(raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig, row: int) -> str:
@@ -277,15 +303,31 @@ def _explain_json(raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig, row:
     return f'{{"points":{_json_lines(pts)[0]},"raw":{_json_lines(raws)[0]}}}'
 
 
-def _write_single(conn: sqlite3.Connection, r: AccountScore, raw: np.ndarray, arrays: ScoreArrays,
-                  cfg: ScoringConfig, as_of: date) -> None:
+def _write_single(
+    conn: sqlite3.Connection,
+    r: AccountScore,
+    raw: np.ndarray,
+    arrays: ScoreArrays,
+    cfg: ScoringConfig,
+    as_of: date,
+) -> None:
     conn.execute(_ACCOUNT_UPDATE, (
         r.score, r.band, r.delta_7, r.delta_30, r.churn_prob, r.risk_segment, int(r.risk_top10),
         int(r.expansion_candidate), r.last_touch_at, clock.now_iso(), r.account_id,
     ))  # fmt: skip
     parts = [r.parts.get(c) for c in ("usage", "engagement", "outcomes", "sentiment")]
-    conn.execute(_HEALTH_REPLACE, (r.account_id, as_of.isoformat(), r.score, r.band, *parts,
-                                   r.churn_prob, _explain_json(raw, arrays, cfg, 0)))
+    conn.execute(
+        _HEALTH_REPLACE,
+        (
+            r.account_id,
+            as_of.isoformat(),
+            r.score,
+            r.band,
+            *parts,
+            r.churn_prob,
+            _explain_json(raw, arrays, cfg, 0),
+        ),
+    )
 
 
 # -- the whole book ---------------------------------------------------------------------------------
@@ -306,13 +348,16 @@ def rescore_all(
         step(0, 6)
         facts = measures_frame(conn, as_of)
         if history_only:
-            facts = facts[facts["start_date"].isna() | (facts["start_date"].astype(str) <= as_of.isoformat())]
+            start = facts["start_date"].to_numpy(dtype=object)
+            facts = facts[(start == "") | (start <= as_of.isoformat())]
         step(1, 6)
         raw = facts[[m.key for m in cfg.measures]].to_numpy(dtype=float)
         arrays = score_matrix(raw, cfg)
         scores = _score_frame(facts, arrays, cfg)
         step(2, 6)
-        summary = RescoreSummary(as_of.isoformat(), len(scores), _band_counts(scores), 0, 0, history_only)
+        summary = RescoreSummary(
+            as_of.isoformat(), len(scores), _band_counts(scores), 0, 0, history_only
+        )
         if history_only:
             _write_health(conn, scores, raw, arrays, cfg, as_of)
         else:
@@ -346,7 +391,7 @@ def _full_rescore(conn, facts, scores, raw, arrays, cfg, as_of, summary, step) -
         prev = _book_snapshot(conn, as_of, days)
         merged = scores[["account_id"]].merge(prev, on="account_id", how="left")
         scores[f"prev_score_{days}"] = merged["score"].to_numpy(dtype=float)
-        scores[f"prev_band_{days}"] = merged["band"].to_numpy(dtype=object)
+        scores[f"prev_band_{days}"] = merged["band"].fillna("").to_numpy(dtype=object)
         scores[f"delta_{days}"] = np.round(scores["score"] - scores[f"prev_score_{days}"], 1)
     probs, summary.churn_model = _churn_probs(conn, scores["account_id"].tolist())
     if probs is not None:
@@ -355,22 +400,27 @@ def _full_rescore(conn, facts, scores, raw, arrays, cfg, as_of, summary, step) -
     active = (scores["status"] != "churned").to_numpy()
     scores["risk_top10"] = _top10_all(conn, scores, active, probs is not None, cfg)
     scores["expansion"] = _expansion_all(conn, facts, scores, active, cfg)
-    scores["last_touch_at"] = facts["last_touch_at"].to_numpy()
+    touch = facts["last_touch_at"].to_numpy(dtype=object)
+    scores["last_touch_at"] = np.where(touch == "", None, touch)
     step(3, 6)
-    frame = facts.reset_index(drop=True).assign(
-        score=scores["score"], band=scores["band"], prev_score=scores["prev_score_7"],
-        prev_band=scores["prev_band_7"],
-    )
-    fired = evaluate(frame, cfg, as_of)
+    columns = {key: facts[key].to_numpy() for key in ("account_id", *FACT_KEYS)}
+    columns |= {
+        "score": scores["score"].to_numpy(dtype=float), "band": scores["band"].to_numpy(),
+        "prev_score": scores["prev_score_7"].to_numpy(dtype=float),
+        "prev_band": scores["prev_band_7"].to_numpy(),
+    }  # fmt: skip
+    fired = evaluate(columns, cfg, as_of)
     scope = "account_id IN (SELECT id FROM accounts WHERE status != 'churned')"
     opened, _, reopened = apply_alerts(conn, fired, scope, {}, clock.now_iso(), as_of.isoformat())
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
     step(4, 6)
-    _write_accounts(conn, scores)
+    _write_accounts(conn, scores, facts["rowid"].to_numpy())
     _write_health(conn, scores, raw, arrays, cfg, as_of)
     step(5, 6)
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_full_rescore', ?)",
-                 (json.dumps(clock.now_iso()),))
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_full_rescore', ?)",
+        (json.dumps(clock.now_iso()),),
+    )
 
 
 def _book_snapshot(conn: sqlite3.Connection, as_of: date, days: int) -> pd.DataFrame:
@@ -380,15 +430,20 @@ def _book_snapshot(conn: sqlite3.Connection, as_of: date, days: int) -> pd.DataF
     offsets = sorted(range(-tol, tol + 1), key=lambda d: (abs(d), d))
     for offset in offsets:
         day = (target + timedelta(days=offset)).isoformat()
-        if day < as_of.isoformat() and conn.execute(
-            "SELECT 1 FROM health WHERE date = ? LIMIT 1", (day,)
-        ).fetchone():
-            cursor = conn.execute("SELECT account_id, score, band FROM health WHERE date = ?", (day,))
+        if (
+            day < as_of.isoformat()
+            and conn.execute("SELECT 1 FROM health WHERE date = ? LIMIT 1", (day,)).fetchone()
+        ):
+            cursor = conn.execute(
+                "SELECT account_id, score, band FROM health WHERE date = ?", (day,)
+            )
             return pd.DataFrame(cursor.fetchall(), columns=["account_id", "score", "band"])
     return pd.DataFrame(columns=["account_id", "score", "band"])
 
 
-def _top10_all(conn, scores: pd.DataFrame, active: np.ndarray, by_churn: bool, cfg: ScoringConfig) -> np.ndarray:
+def _top10_all(
+    conn, scores: pd.DataFrame, active: np.ndarray, by_churn: bool, cfg: ScoringConfig
+) -> np.ndarray:
     """Flag the top share of the active book by churn probability (else by lowest score)."""
     values = scores["churn_prob" if by_churn else "score"].to_numpy(dtype=float)
     pool = values[active & ~np.isnan(values)]
@@ -403,22 +458,31 @@ def _top10_all(conn, scores: pd.DataFrame, active: np.ndarray, by_churn: bool, c
     else:
         cut = float(np.sort(pool)[k - 1])
         flags[active & (values <= cut)] = 1
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('risk_top10_threshold', ?)",
-                 (json.dumps({"by": "churn" if by_churn else "score", "value": cut}),))
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('risk_top10_threshold', ?)",
+        (json.dumps({"by": "churn" if by_churn else "score", "value": cut}),),
+    )
     return flags
 
 
-def _expansion_all(conn, facts: pd.DataFrame, scores: pd.DataFrame, active: np.ndarray,
-                   cfg: ScoringConfig) -> np.ndarray:
+def _expansion_all(
+    conn, facts: pd.DataFrame, scores: pd.DataFrame, active: np.ndarray, cfg: ScoringConfig
+) -> np.ndarray:
     """Green, adoption above its segment's average, NPS ≥ the rule's minimum, sponsor in place."""
     adoption = facts["feature_adoption"].to_numpy(dtype=float)
     segment = facts["segment"].fillna("").astype(str).to_numpy()
     pool = pd.DataFrame({"segment": segment, "adoption": adoption})[active]
     averages = pool.groupby("segment")["adoption"].mean().dropna().round(2).to_dict()
-    averages["*"] = round(float(np.nanmean(pool["adoption"])), 2) if pool["adoption"].notna().any() else None
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('adoption_by_segment', ?)",
-                 (json.dumps(averages),))
-    average = pd.Series(segment).map(averages).astype(float).fillna(averages["*"] or np.nan).to_numpy()
+    averages["*"] = (
+        round(float(np.nanmean(pool["adoption"])), 2) if pool["adoption"].notna().any() else None
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('adoption_by_segment', ?)",
+        (json.dumps(averages),),
+    )
+    average = (
+        pd.Series(segment).map(averages).astype(float).fillna(averages["*"] or np.nan).to_numpy()
+    )
     min_nps = cfg.rule("expansion_signal").params["min_nps"]
     hit = (scores["band"].to_numpy() == "green") & (adoption > average) & active
     hit &= facts["nps"].to_numpy(dtype=float) >= min_nps
@@ -426,19 +490,22 @@ def _expansion_all(conn, facts: pd.DataFrame, scores: pd.DataFrame, active: np.n
     return hit.astype(int)
 
 
-def _write_accounts(conn: sqlite3.Connection, s: pd.DataFrame) -> None:
+def _write_accounts(conn: sqlite3.Connection, s: pd.DataFrame, rowids: np.ndarray) -> None:
+    """Update every account's score columns (by rowid: one B-tree search less per row)."""
     now = clock.now_iso()
+    sql = _ACCOUNT_UPDATE.replace("WHERE id = ?", "WHERE rowid = ?")
     rows = zip(
         s["score"].tolist(), s["band"].tolist(), s["delta_7"].tolist(), s["delta_30"].tolist(),
         s["churn_prob"].tolist(), s["risk_segment"].tolist(), s["risk_top10"].tolist(),
-        s["expansion"].tolist(), s["last_touch_at"].tolist(), [now] * len(s), s["account_id"].tolist(),
-        strict=True,
+        s["expansion"].tolist(), s["last_touch_at"].tolist(), [now] * len(s),
+        rowids.astype(np.int64).tolist(), strict=True,
     )  # fmt: skip
-    conn.executemany(_ACCOUNT_UPDATE, rows)
+    conn.executemany(sql, rows)
 
 
-def _write_health(conn, s: pd.DataFrame, raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig,
-                  as_of: date) -> None:
+def _write_health(
+    conn, s: pd.DataFrame, raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig, as_of: date
+) -> None:
     keys = [m.key for m in cfg.measures]
     pts = pd.DataFrame(np.round(arrays.points, 2), columns=keys)
     raws = pd.DataFrame(np.round(raw, 2), columns=keys)

@@ -62,12 +62,15 @@ def score_matrix(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
         cat_total_w = mweight @ member  # (C,)
         parts = (np.nan_to_num(values) * wp) @ member / cat_present_w
         parts[cat_present_w == 0] = np.nan
-        cat_share = np.where(cat_total_w > 0, cat_present_w / np.where(cat_total_w > 0, cat_total_w, 1), 0)
+        cat_share = np.where(
+            cat_total_w > 0, cat_present_w / np.where(cat_total_w > 0, cat_total_w, 1), 0
+        )
         total = cweight.sum()
         coverage = (cat_share * cweight).sum(axis=1) / total if total > 0 else np.zeros(n)
         cw_present = np.where(np.isnan(parts), 0.0, cweight)  # (n, C)
         cw_sum = cw_present.sum(axis=1, keepdims=True)
-        cat_factor = cw_present / cw_sum / cat_present_w  # per unit of measure weight
+        # a category's share of the score per unit of measure weight (0 where it has no data)
+        cat_factor = np.nan_to_num(cw_present / cw_sum / cat_present_w, nan=0.0, posinf=0.0)
         weights = wp * (cat_factor @ member.T)
         weights = np.nan_to_num(weights, nan=0.0, posinf=0.0)
         points = values * weights
@@ -82,11 +85,15 @@ def score_matrix(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
 def bands_of(score: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
     """Band per score: green / yellow / red, "insufficient" where the score is NaN."""
     score = np.asarray(score, dtype=float)
-    band = np.where(score >= cfg.bands.green, "green", np.where(score >= cfg.bands.yellow, "yellow", "red"))
+    band = np.where(
+        score >= cfg.bands.green, "green", np.where(score >= cfg.bands.yellow, "yellow", "red")
+    )
     return np.where(np.isnan(score), "insufficient", band).astype(object)
 
 
-def explain_row(raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig, row: int = 0) -> list[MeasureExplain]:
+def explain_row(
+    raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig, row: int = 0
+) -> list[MeasureExplain]:
     """Per-measure explain of one account: raw, 0–100 value, effective weight, points."""
     out = []
     for j, m in enumerate(cfg.measures):
@@ -106,4 +113,5 @@ def explain_row(raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig, row: i
 
 
 def _opt(value: float, digits: int) -> float | None:
-    return None if value is None or np.isnan(value) else round(float(value), digits)
+    # np.round, like the vectorised writer, so explain and stored history agree to the digit
+    return None if value is None or np.isnan(value) else float(np.round(value, digits))

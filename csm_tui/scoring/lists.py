@@ -14,17 +14,9 @@ import pandas as pd
 
 from csm_tui import clock
 from csm_tui.scoring import metrics as m
+from csm_tui.scoring.list_names import LIST_TITLES
 from csm_tui.scoring.periods import Period
 
-#: Lists a user can open by name (palette, dashboard keys, `AccountListScreen.for_list`).
-LIST_TITLES = {
-    "expansion": "Expansion candidates",
-    "advocacy": "Advocacy candidates (case studies)",
-    "onboarding": "Onboarding pipeline",
-    "renewals90": "Renewals in the next 90 days",
-    "nps_segment": "NPS by segment",
-    "at_risk": "Red and yellow accounts",
-}
 #: How long an account may take to reach first value before its onboarding counts as stalled.
 STALLED_AFTER_DAYS = 30
 
@@ -106,7 +98,7 @@ def _accounts(book, where: str = "1", params: tuple = ()) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
-def _row(account: pd.Series, detail: str) -> ListRow:
+def _row(account, detail: str) -> ListRow:
     score = account.get("health_score")
     return ListRow(
         account_id=str(account["id"]),
@@ -180,7 +172,7 @@ def expansion_candidates(book, today: date | None = None) -> AccountList:
         & (accounts["nps"] >= 8)
         & has_sponsor
     ].sort_values("arr", ascending=False)
-    rows = [_row(a, _expansion_detail(a)) for _, a in ready.iterrows()]
+    rows = [_row(a, _expansion_detail(a)) for a in ready.to_dict("records")]
     return AccountList(
         "expansion", LIST_TITLES["expansion"],
         "green, adoption above the segment average, latest NPS ≥ 8, executive sponsor in place",
@@ -188,7 +180,7 @@ def expansion_candidates(book, today: date | None = None) -> AccountList:
     )  # fmt: skip
 
 
-def _expansion_detail(account: pd.Series) -> str:
+def _expansion_detail(account: dict) -> str:
     text = (
         f"adoption {account['adoption']:.0%} (segment avg {account['segment_avg']:.0%}) · "
         f"NPS {account['nps']:.0f}"
@@ -207,7 +199,7 @@ def advocacy_candidates(book, today: date | None = None) -> AccountList:
     chosen = accounts[accounts["nps"] >= 9].sort_values(["nps", "arr"], ascending=False)
     rows = [
         _row(a, f"NPS {a['nps']:.0f} on {str(a['nps_date'])[:10]} · health {a['health_score']:.0f}")
-        for _, a in chosen.iterrows()
+        for a in chosen.to_dict("records")
     ]
     return AccountList("advocacy", LIST_TITLES["advocacy"],
                        "latest NPS 9–10 and health green", rows)  # fmt: skip
@@ -223,7 +215,7 @@ def onboarding_pipeline(book, today: date | None = None) -> AccountList:
     accounts["day"] = (pd.Timestamp(today) - started).dt.days
     accounts = accounts[accounts["day"] >= 0].sort_values("day", ascending=False)
     rows = []
-    for _, account in accounts.iterrows():
+    for account in accounts.to_dict("records"):
         stalled = account["day"] > STALLED_AFTER_DAYS
         pct = account["onboarding_pct"]
         done = "" if pd.isna(pct) else f" · {pct:.0f}% onboarded"
@@ -245,7 +237,7 @@ def renewals_next_90(book, today: date | None = None) -> AccountList:
         "SELECT account_id, csm_call FROM renewals WHERE outcome IS NULL AND due_date >= ? "
         "AND due_date <= ? AND csm_call IS NOT NULL", (today.isoformat(), horizon))}  # fmt: skip
     rows = []
-    for _, account in accounts.iterrows():
+    for account in accounts.to_dict("records"):
         days = (date.fromisoformat(account["renewal_date"]) - today).days
         call = calls.get(account["id"])
         detail = f"due {account['renewal_date']} (in {days} day{'' if days == 1 else 's'})"
@@ -259,7 +251,7 @@ def at_risk_accounts(book, today: date | None = None) -> AccountList:
     accounts = _accounts(book, "status = 'active' AND health_band IN ('red', 'yellow')")
     accounts = accounts.sort_values(["health_score"], na_position="last")
     rows = [_row(a, f"{a['health_band']} · health {a['health_score']:.0f}")
-            for _, a in accounts.iterrows()]  # fmt: skip
+            for a in accounts.to_dict("records")]  # fmt: skip
     return AccountList("at_risk", LIST_TITLES["at_risk"], "health band red or yellow", rows)
 
 
@@ -303,12 +295,13 @@ def segment_respondents(book, segment: str, period: Period, today: date | None) 
 
 def _rows_from(data, frame, key, title, criteria, describe) -> AccountList:
     """Rows for `frame` (which has account_id), described row by row, joined to accounts."""
-    accounts = data.accounts.set_index("id")
+    accounts = data.accounts.rename(columns={"id": "account_id"})
+    # The frame's own columns win (a save plan's status is not its account's status).
+    wanted = [c for c in accounts.columns if c not in frame.columns or c == "account_id"]
+    joined = frame.merge(accounts[wanted], on="account_id", how="left", sort=False)
     rows = []
-    for _, record in frame.iterrows():
-        account = accounts.loc[record["account_id"]].copy()
-        account["id"] = record["account_id"]
-        rows.append(_row(account, describe(record)))
+    for record in joined.to_dict("records"):
+        rows.append(_row({**record, "id": record["account_id"]}, describe(record)))
     return AccountList(key, title, criteria, rows)
 
 
@@ -353,7 +346,8 @@ def _behind_arr(data, period, key, title) -> AccountList:
     def describe(r) -> str:
         after = "churned" if r["outcome"] == "churned" else _money(
             r["arr_after"] if not pd.isna(r["arr_after"]) else r["arr_before"])  # fmt: skip
-        return f"{r['due_date']}: {_money(r['arr_before'])} → {after} ({r['outcome']})"
+        outcome = "" if r["outcome"] == "churned" else f" ({r['outcome']})"
+        return f"{r['due_date']}: {_money(r['arr_before'])} → {after}{outcome}"
 
     return _rows_from(data, decided, key, title, "renewals due in the period with an outcome",
                       describe)  # fmt: skip

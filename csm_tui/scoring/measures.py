@@ -83,8 +83,10 @@ class Window:
 
 
 # SQL shared by both forms; {where} narrows to one account (or a temp list) or the whole book.
+# `+date` keeps SQLite off the usage_date index: reading the table in key order (account,
+# date) groups without a sort and without a lookup per row.
 _ACCOUNTS_SQL = """
-SELECT id AS account_id, status, segment, renewal_date, start_date,
+SELECT id AS account_id, a.rowid AS account_rowid, status, segment, renewal_date, start_date,
        CASE WHEN activated_on < :next THEN activated_on END AS activated_on,
        seats AS account_seats, onboarding_pct AS onboarding, sponsor_engaged AS sponsor,
        open_escalations AS escalations
@@ -93,7 +95,7 @@ FROM accounts a WHERE {where}
 _USAGE_LATEST_SQL = """
 SELECT account_id, max(date) AS usage_date, seats AS usage_seats, active_users, dau,
        mau, features_used, features_total
-FROM usage u WHERE {where} AND date < :next AND date >= :stale GROUP BY account_id
+FROM usage u WHERE {where} AND +date < :next AND +date >= :stale GROUP BY account_id
 """
 _USAGE_HISTORY_SQL = """
 SELECT account_id, mau_base, substr(pick, 1, 10) AS mau_prev_date,
@@ -101,7 +103,7 @@ SELECT account_id, mau_base, substr(pick, 1, 10) AS mau_prev_date,
 FROM (
     WITH latest AS (
         SELECT account_id, max(date) AS d FROM usage u
-        WHERE {where} AND date < :next AND date >= :stale GROUP BY account_id
+        WHERE {where} AND +date < :next AND +date >= :stale GROUP BY account_id
     )
     SELECT l.account_id, avg(u.mau) AS mau_base,
            max(CASE WHEN u.date BETWEEN date(l.d, :mom_lo) AND date(l.d, :mom_hi)
@@ -121,9 +123,7 @@ SELECT account_id,
 FROM tickets t WHERE {where} AND opened_at < :next AND (opened_at >= :trailing OR {open})
 GROUP BY account_id
 """
-_OPEN_TICKET = (
-    "(resolved_at >= :next OR (resolved_at IS NULL AND status IN ('open', 'pending')))"
-)
+_OPEN_TICKET = "(resolved_at >= :next OR (resolved_at IS NULL AND status IN ('open', 'pending')))"
 _EVENTS_SQL = """
 SELECT account_id, max(at) AS last_touch_at, substr(max(at), 1, 10) AS last_touch_day,
        substr(max(CASE WHEN kind = 'qbr' THEN at END), 1, 10) AS last_qbr_day
@@ -181,7 +181,7 @@ def _queries() -> dict[str, str]:
 TEXT_COLUMNS = frozenset({
     "account_id", "status", "segment", "renewal_date", "start_date", "activated_on",
     "last_touch_at", "last_touch_day", "last_qbr_day", "usage_date", "mau_prev_date", "nps_date", "left_on",
-    "left_role", "left_name",
+    "left_role", "left_name", "band", "prev_band",
 })  # fmt: skip
 
 
@@ -191,7 +191,9 @@ def measures_for_account(conn: sqlite3.Connection, account_id: str, as_of: date)
     params = Window(as_of).params() | {"id": account_id}
     raw: dict[str, Any] = {}
     for name, sql in _queries().items():
-        where = {"accounts": "a.id = :id", "history": "u.account_id = :id"}.get(name, "account_id = :id")
+        where = {"accounts": "a.id = :id", "history": "u.account_id = :id"}.get(
+            name, "account_id = :id"
+        )
         cursor = conn.execute(sql.format(where=where), params)
         row = cursor.fetchone()
         if row is None and name == "accounts":
@@ -248,7 +250,7 @@ def measures_frame(
         else:
             columns[key] = pd.to_numeric(df[key], errors="coerce").to_numpy(dtype=float)
     facts = derive(columns, as_of)
-    frame = pd.DataFrame({"account_id": columns["account_id"]} | facts)
+    frame = pd.DataFrame({"account_id": columns["account_id"], "rowid": columns["account_rowid"]} | facts)
     return frame.set_index(pd.Index(columns["account_id"], name="id"), drop=False)
 
 
@@ -276,7 +278,9 @@ def derive(c: dict[str, np.ndarray], as_of: date) -> dict[str, np.ndarray]:
             "qbr": days_since(c["last_qbr_day"], as_of),
             "objectives": c["objectives"],
             "sponsor": c["sponsor"],
-            "champion": np.where(np.nan_to_num(c["contacts"]) > 0, np.nan_to_num(c["champion"]), np.nan),
+            "champion": np.where(
+                np.nan_to_num(c["contacts"]) > 0, np.nan_to_num(c["champion"]), np.nan
+            ),
             "nps": c["nps"],
             "csat": c["csat"],
             "escalations": c["escalations"],

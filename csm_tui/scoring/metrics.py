@@ -123,6 +123,7 @@ class MetricData:
     responses: pd.DataFrame
     save_plans: pd.DataFrame
     today: date
+    cache: dict = field(default_factory=dict)  # derived frames, computed once per load
 
 
 @dataclass
@@ -170,7 +171,9 @@ def load_metric_data(book, since: date, until: date, today: date | None = None) 
 
 
 def _frame(conn, sql: str, params: tuple = ()) -> pd.DataFrame:
-    cursor = conn.execute(sql, params)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: sqlite3.Row objects cost a third of the load
+    cursor.execute(sql, params)
     columns = [d[0] for d in cursor.description]
     return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
 
@@ -212,19 +215,64 @@ def renewals_decided(data: MetricData, period: Period) -> pd.DataFrame:
 
 def active_on(data: MetricData, day: date) -> pd.Series:
     """A boolean Series indexed by account id: was the account active on `day`?"""
-    accounts = data.accounts.set_index("id")
-    iso = day.isoformat()
+    key = ("active_on", day)
+    if key not in data.cache:
+        data.cache[key] = _active_on(_lifecycle(data), _day_number(day))
+    return data.cache[key]
+
+
+@dataclass
+class _Lifecycle:
+    """Start, first renewal, churns and returns per account, as YYYYMMDD numbers (numeric
+    group-bys run in C; on ISO text pandas falls back to Python, 100× slower)."""
+
+    index: pd.Index
+    start: pd.Series
+    first_due: pd.Series
+    churns: pd.DataFrame  # account_id, day
+    returns: pd.DataFrame  # account_id, day
+
+
+def _lifecycle(data: MetricData) -> _Lifecycle:
+    if "lifecycle" not in data.cache:
+        accounts = data.accounts.set_index("id")
+        renewals = data.renewals.assign(day=_day_numbers(data.renewals["due_date"]))
+        churns, returns = _churn_events(data), _return_events(data)
+        data.cache["lifecycle"] = _Lifecycle(
+            index=accounts.index,
+            start=_day_numbers(accounts["start_date"]),
+            first_due=renewals.groupby("account_id")["day"].min().reindex(accounts.index),
+            churns=churns.assign(day=_day_numbers(churns["date"]))[["account_id", "day"]],
+            returns=returns.assign(day=_day_numbers(returns["date"]))[["account_id", "day"]],
+        )
+    return data.cache["lifecycle"]
+
+
+def _active_on(life: _Lifecycle, day: int) -> pd.Series:
     # A renewal due by then proves a contract existed even if the start date was reset later.
-    first_due = data.renewals.groupby("account_id")["due_date"].min().reindex(accounts.index)
-    started = accounts["start_date"].isna() | (accounts["start_date"] <= iso) | (first_due <= iso)
-    churns = _churn_events(data)
-    last_churn = churns[churns["date"] <= iso].groupby("account_id")["date"].max()
-    returns = _return_events(data)
-    last_return = returns[returns["date"] <= iso].groupby("account_id")["date"].max()
-    last_churn = last_churn.reindex(accounts.index)
-    last_return = last_return.reindex(accounts.index)
+    started = life.start.isna() | (life.start <= day) | (life.first_due <= day)
+    churns, returns = life.churns, life.returns
+    last_churn = churns[churns["day"] <= day].groupby("account_id")["day"].max()
+    last_return = returns[returns["day"] <= day].groupby("account_id")["day"].max()
+    last_churn = last_churn.reindex(life.index)
+    last_return = last_return.reindex(life.index)
     came_back = last_return.notna() & last_churn.notna() & (last_return > last_churn)
     return started & (last_churn.isna() | came_back)
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+def _day_number(day: date) -> int:
+    """Days since 1970-01-01 (the scale of `_day_numbers`)."""
+    return (day - _EPOCH).days
+
+
+def _day_numbers(values: pd.Series) -> pd.Series:
+    """ISO dates as days since 1970-01-01 (floats); NaN where missing or not a date."""
+    parsed = pd.to_datetime(values.astype("string").str.slice(0, 10), format="%Y-%m-%d",
+                            errors="coerce")  # fmt: skip
+    return (parsed - pd.Timestamp(_EPOCH)).dt.days.astype(float)
 
 
 def churned_in(data: MetricData, period: Period) -> pd.Series:

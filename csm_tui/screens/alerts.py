@@ -29,7 +29,7 @@ from csm_tui.service import triage
 from csm_tui.service.triage import AlertPage, AlertRow, UndoToken
 
 SEVERITY_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan"}
-COLUMN_WIDTHS = {"account": 22, "rule": 22, "why": 46}
+COLUMN_WIDTHS = {"account": 22, "rule": 24, "why": 44}
 SELECTED_MARK = "●"
 
 
@@ -104,6 +104,10 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
 
     def on_screen_resume(self) -> None:
         """Coming back to the inbox (after an account or a form): show the current state."""
+        self.load()
+
+    def refresh_data(self) -> None:
+        """The book changed elsewhere: re-read it."""
         self.load()
 
     # -- reading ---------------------------------------------------------------------------------
@@ -298,7 +302,11 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
 
 
 def open_account(screen: Screen, account_id: str) -> None:
-    """Push the account screen (engineer E's), or say it is not available."""
+    """Open the account's screen on top (through the app's `open_account` when it has one)."""
+    opener = getattr(screen.app, "open_account", None)
+    if callable(opener):
+        opener(account_id)
+        return
     try:
         from csm_tui.screens.account import AccountScreen
     except ImportError:

@@ -26,12 +26,12 @@ from csm_tui.service import plans
 from csm_tui.service.plans import ApplyResult, PlaybookTemplate
 
 
-def steps_preview(playbook: PlaybookTemplate, limit: int = 12) -> Text:
-    """The steps with the dates they would be due if applied today."""
+def steps_preview(playbook: PlaybookTemplate, limit: int = 12, dates: bool = True) -> Text:
+    """The steps with their day offsets (and the dates they would be due if applied today)."""
     today = clock.today()
     text = Text(playbook.description + "\n", style="italic") if playbook.description else Text()
     for step in playbook.steps[:limit]:
-        due = (today + timedelta(days=step.offset_days)).isoformat()
+        due = (today + timedelta(days=step.offset_days)).isoformat() if dates else ""
         text.append(f"  day {step.offset_days:>3}  {due}  ", style="dim")
         text.append(step.title + "\n")
     if len(playbook.steps) > limit:

@@ -107,6 +107,10 @@ class PlaybooksScreen(ReportsWorkerErrors, Screen):
         """Back from an account or a form."""
         self.load()
 
+    def refresh_data(self) -> None:
+        """The book changed elsewhere: re-read it."""
+        self.load()
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="playbooks-load")
     def load(self) -> None:
         """Read templates, save plans and tasks (worker)."""
@@ -159,7 +163,9 @@ class PlaybooksScreen(ReportsWorkerErrors, Screen):
     def _show_steps(self, event: OptionList.OptionHighlighted) -> None:
         template = self._template(event.option.id)
         if template is not None:
-            self.query_one("#template-steps", Static).update(steps_preview(template, limit=20))
+            self.query_one("#template-steps", Static).update(
+                steps_preview(template, limit=20, dates=False)
+            )
 
     def _template(self, template_id: str | None) -> PlaybookTemplate | None:
         templates = self.data.templates if self.data else []

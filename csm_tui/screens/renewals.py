@@ -37,8 +37,8 @@ def basis_words(basis: str) -> str:
     if basis == "model":
         return "forecast from the churn model"
     if basis == "mixed":
-        return f"forecast from the churn model, band rates where unscored ({rates})"
-    return f"forecast from band rates ({rates}): no churn model trained"
+        return f"forecast from the churn model, band rates (*) where unscored ({rates})"
+    return f"forecast from band rates (*: {rates}): no churn model trained"
 
 
 def disagreements(n: int) -> str:
@@ -90,8 +90,8 @@ class RenewalsScreen(ReportsWorkerErrors, Screen):
         yield RenewalTimeline(id="timeline")
         table = DataTable(id="renewals-table", cursor_type="row", zebra_stripes=True)
         for label, key, width in (
-            ("Due", "due", 10), ("Days", "days", 4), ("Account", "account", 24),
-            ("ARR", "arr", 7), ("Health", "health", 11), ("Churn", "churn", 7),
+            ("Due", "due", 10), ("Days", "days", 4), ("Account", "account", 20),
+            ("ARR", "arr", 6), ("Health", "health", 9), ("Churn", "churn", 6),
             ("Call", "call", 7), ("⚠ Call vs model", "gap", 38),
         ):  # fmt: skip
             table.add_column(label, key=key, width=width)
@@ -105,6 +105,10 @@ class RenewalsScreen(ReportsWorkerErrors, Screen):
 
     def on_screen_resume(self) -> None:
         """Back from an account: show the current state."""
+        self.load()
+
+    def refresh_data(self) -> None:
+        """The book changed elsewhere: re-read it."""
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="renewals-load")
@@ -165,12 +169,12 @@ class RenewalsScreen(ReportsWorkerErrors, Screen):
         return (
             item.due_date,
             str(item.days_left),
-            clip(item.account_name, 24),
+            clip(item.account_name, 20),
             format_money(item.arr),
             Text(f"{item.band or '–'} {score}", style=BAND_STYLES.get(item.band or "", "dim")),
             churn,
             Text(call, style=CALL_STYLES.get(item.csm_call or "", "dim")),
-            Text("⚠ " + clip(item.gap, 35), style="bold yellow") if item.gap else "",
+            Text("⚠ " + clip(item.gap, 36), style="bold yellow") if item.gap else "",
         )
 
     @property

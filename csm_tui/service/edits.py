@@ -27,8 +27,6 @@ from csm_tui.storage.parse import ValueProblem
 
 #: Timeline kinds a user can log (the "system" kind is csm's own).
 EVENT_KINDS = ("call", "meeting", "email", "note", "qbr")
-#: Kinds that count as a meaningful touch (a note to self is not one).
-TOUCH_KINDS = ("call", "meeting", "email", "qbr")
 RESPONSE_RANGES = {"nps": (0, 10), "csat": (1, 5)}
 #: The longest note or event text accepted (a long meeting write-up fits; a pasted file not).
 MAX_EVENT_TEXT = 100_000
@@ -59,9 +57,11 @@ class EditResult:
 
     def summary(self) -> str:
         """In words: "Health 71 → 58 (yellow); alert opened: champion left"."""
-        parts = [_health_words(self.before, self.after)]
-        parts += [f"alert opened: {_alert_words(a)}" for a in self.alerts_opened]
-        parts += [f"alert cleared: {_alert_words(a)}" for a in self.alerts_cleared]
+        parts = [
+            _health_words(self.before, self.after),
+            _alerts_words("opened", self.alerts_opened),
+            _alerts_words("cleared", self.alerts_cleared),
+        ]
         return "; ".join(p for p in parts if p)
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,12 +113,6 @@ def log_event(book, ref: str, kind: str, text: str, at: str | None = None) -> Ed
             "INSERT INTO events (id, account_id, at, kind, text) VALUES (?, ?, ?, ?, ?)",
             (event_id, account.id, when, kind, body),
         )
-        if kind in TOUCH_KINDS:
-            conn.execute(
-                "UPDATE accounts SET last_touch_at = max(coalesce(last_touch_at, ''), ?) "
-                "WHERE id = ?",
-                (when, account.id),
-            )
         changed = {"event": (None, f"{kind} at {when}")}
         return _finish(conn, account, changed, event_id, before)
 
@@ -379,12 +373,17 @@ def _health_words(before: ScoreSummary, after: Any) -> str:
         return "Health: insufficient data"
     if before.score is None:
         return f"Health {_fmt_score(new)} ({band})"
+    if _fmt_score(before.score) == _fmt_score(new):
+        return f"Health {_fmt_score(new)} ({band}, unchanged)"
     return f"Health {_fmt_score(before.score)} → {_fmt_score(new)} ({band})"
 
 
-def _alert_words(alert: Any) -> str:
-    rule = getattr(alert, "rule", None) or str(alert)
-    return rule.replace("_", " ")
+def _alerts_words(what: str, alerts: list[Any]) -> str:
+    """Words such as "alert opened: champion left" or "alerts cleared: a, b" ("" if none)."""
+    if not alerts:
+        return ""
+    rules = [(getattr(a, "rule", None) or str(a)).replace("_", " ") for a in alerts]
+    return f"alert{'s' if len(rules) > 1 else ''} {what}: {', '.join(rules)}"
 
 
 def _alert_dict(alert: Any) -> dict[str, Any]:

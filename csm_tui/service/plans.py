@@ -391,9 +391,18 @@ def risk_level(band: str | None, churn_prob: float | None, risk_segment: str | N
     return "low"
 
 
-def reasons_for_rules(rules: list[str]) -> list[str]:
-    """The save-plan reasons the account's alert rules point to, in the reasons' own order."""
-    found = {reason for rule in rules for word, reason in RULE_REASON_WORDS if word in rule.lower()}
+def reasons_for_rules(rules: list[str], details: list[dict] | None = None) -> list[str]:
+    """The save-plan reasons the account's alert rules point to, in the reasons' own order.
+
+    A departed stakeholder is told apart by the alert's detail: a sponsor who left is
+    executive turnover, a champion who left is champion left.
+    """
+    found = set()
+    for rule, detail in zip(rules, details or [{}] * len(rules), strict=True):
+        if detail.get("left_role") == "sponsor":
+            found.add("executive_turnover")
+            continue
+        found |= {reason for word, reason in RULE_REASON_WORDS if word in rule.lower()}
     return [r for r in SAVE_REASONS if r in found]
 
 
@@ -413,7 +422,7 @@ def draft_save_plan(book, account_id: str, alert_id: int | None = None) -> SaveP
     with book.read() as conn:
         facts = _plan_facts(conn, account_id, alert_id)
     playbooks = list_playbooks(book)
-    reasons = reasons_for_rules(facts["rules"]) or _weakest_reason(facts["parts"])
+    reasons = reasons_for_rules(facts["rules"], facts["details"]) or _weakest_reason(facts["parts"])
     today = clock.today()
     return SavePlanDraft(
         account_id=account_id,
@@ -439,13 +448,10 @@ def _plan_facts(conn: sqlite3.Connection, account_id: str, alert_id: int | None)
     if acc is None:
         raise NotFound(f"no account with id {account_id!r}")
     one = lambda sql: (conn.execute(sql, (account_id,)).fetchone() or (None,))[0]  # noqa: E731
-    rules = [
-        r[0]
-        for r in conn.execute(
-            "SELECT rule FROM alerts WHERE account_id = ? AND (status != 'done' OR id = ?)",
-            (account_id, alert_id),
-        )
-    ]
+    alerts = conn.execute(
+        "SELECT rule, detail FROM alerts WHERE account_id = ? AND (status != 'done' OR id = ?)",
+        (account_id, alert_id),
+    ).fetchall()
     renewal = (
         one("SELECT min(due_date) FROM renewals WHERE account_id = ? AND outcome IS NULL")
         or acc["renewal_date"]
@@ -463,7 +469,8 @@ def _plan_facts(conn: sqlite3.Connection, account_id: str, alert_id: int | None)
         "churn_prob": acc["churn_prob"],
         "risk_segment": acc["risk_segment"],
         "renewal": renewal,
-        "rules": rules,
+        "rules": [a[0] for a in alerts],
+        "details": [_json_dict(a[1]) for a in alerts],
         "sponsor": one(
             "SELECT name FROM contacts WHERE account_id = ? AND role = 'sponsor' AND active = 1 "
             "ORDER BY name LIMIT 1"
@@ -625,3 +632,11 @@ def _json_list(text: str | None) -> list[str]:
     except ValueError:
         return []
     return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _json_dict(text: str | None) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

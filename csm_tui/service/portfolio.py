@@ -217,20 +217,20 @@ def _segments(query: PortfolioQuery) -> list[_Segment]:
 
 
 def _priority_segments(descending: bool) -> list[_Segment]:
-    """Red first, then yellow, insufficient, green, unscored; within each, soonest renewal."""
-    bands = list(reversed(BAND_ORDER)) if descending else list(BAND_ORDER)
+    """Red first, then yellow, insufficient, green, unscored; within each, soonest renewal
+    first and accounts without a renewal date last."""
+    bands: list[str | None] = [*BAND_ORDER, None]
+    if descending:
+        bands.reverse()
     way = "DESC" if descending else "ASC"
     segments = []
     for band in bands:
+        where, params = ("health_band = ?", (band,)) if band else ("health_band IS NULL", ())
         segments.append(
-            _Segment(
-                "health_band = ? AND renewal_date IS NOT NULL",
-                f"renewal_date {way}, rowid {way}",
-                (band,),
-            )
+            _Segment(f"{where} AND renewal_date IS NOT NULL", f"renewal_date {way}, rowid {way}",
+                     params)
         )
-        segments.append(_Segment("health_band = ? AND renewal_date IS NULL", "rowid", (band,)))
-    segments.append(_Segment("health_band IS NULL", f"renewal_date {way}, rowid {way}"))
+        segments.append(_Segment(f"{where} AND renewal_date IS NULL", f"rowid {way}", params))
     return segments
 
 

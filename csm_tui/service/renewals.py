@@ -128,9 +128,9 @@ def call_gap(call: str | None, band: str | None, prob: float, risk: str | None) 
     """Why the CSM's call and the model disagree, in words; None when they agree (or no call)."""
     pct = f"{prob * 100:.0f} %"
     if call in ("commit", "likely") and (prob >= HIGH_CHURN or band == "red"):
-        return f"called {CALL_LABELS[call]}, but {band or 'unscored'} with {pct} churn risk"
+        return f"called {CALL_LABELS[call]} but {band or 'unscored'}, {pct} churn"
     if call in ("at_risk", "lost") and band == "green" and prob < LOW_CHURN and risk != "high":
-        return f"called {CALL_LABELS[call]}, but green with {pct} churn risk"
+        return f"called {CALL_LABELS[call]} but green, {pct} churn"
     return None
 
 

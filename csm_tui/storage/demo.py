@@ -88,45 +88,87 @@ _LAST = (
     "Berg Okafor Mensah Cohen Levi Murphy Kelly Walsh Byrne Ahmed Ali Singh Sharma Tanaka Sato"
 ).split()
 _TITLES = {
-    "champion": ("Support Manager", "Head of Operations", "IT Manager",
-                 "Director of Customer Support", "Operations Lead", "Product Owner"),
-    "sponsor": ("VP Operations", "COO", "CTO", "VP Customer Experience", "CFO",
-                "Chief Digital Officer"),
+    "champion": (
+        "Support Manager",
+        "Head of Operations",
+        "IT Manager",
+        "Director of Customer Support",
+        "Operations Lead",
+        "Product Owner",
+    ),
+    "sponsor": (
+        "VP Operations",
+        "COO",
+        "CTO",
+        "VP Customer Experience",
+        "CFO",
+        "Chief Digital Officer",
+    ),
     "admin": ("Systems Administrator", "IT Administrator", "Platform Admin"),
-    "user": ("Support Agent", "Analyst", "Team Lead", "Operations Specialist",
-             "Customer Success Associate", "Project Coordinator"),
+    "user": (
+        "Support Agent",
+        "Analyst",
+        "Team Lead",
+        "Operations Specialist",
+        "Customer Success Associate",
+        "Project Coordinator",
+    ),
 }
 _TICKET_SUBJECTS = (
-    "Cannot log in with SSO", "Report export times out", "Dashboard shows stale data",
-    "Add users to the admin role", "API rate limit errors", "Webhook deliveries failing",
-    "Question about billing invoice", "Slow page loads in EU region", "Data import stuck",
-    "Password reset email not received", "Integration with Salesforce out of sync",
-    "Mobile app crashes on launch", "How to configure approval workflow",
-    "Custom field missing from report", "Permissions not applied to new team",
-    "Scheduled report not sent", "Outage: service unavailable", "Audit log request",
-    "Bulk update failed halfway", "Search returns no results",
+    "Cannot log in with SSO",
+    "Report export times out",
+    "Dashboard shows stale data",
+    "Add users to the admin role",
+    "API rate limit errors",
+    "Webhook deliveries failing",
+    "Question about billing invoice",
+    "Slow page loads in EU region",
+    "Data import stuck",
+    "Password reset email not received",
+    "Integration with Salesforce out of sync",
+    "Mobile app crashes on launch",
+    "How to configure approval workflow",
+    "Custom field missing from report",
+    "Permissions not applied to new team",
+    "Scheduled report not sent",
+    "Outage: service unavailable",
+    "Audit log request",
+    "Bulk update failed halfway",
+    "Search returns no results",
 )
 _NPS_COMMENTS = {
     "promoter": (
-        "Our team relies on it every day.", "Great support and a product that just works.",
-        "Saved us hours every week on reporting.", "Onboarding was smooth and fast.",
-        "The new workflow features are excellent.", "Would recommend to any ops team.",
+        "Our team relies on it every day.",
+        "Great support and a product that just works.",
+        "Saved us hours every week on reporting.",
+        "Onboarding was smooth and fast.",
+        "The new workflow features are excellent.",
+        "Would recommend to any ops team.",
     ),
     "passive": (
-        "Good product, a few features missing.", "Works well but reporting could be better.",
-        "Fine for now; pricing is a concern.", "Support is helpful but slow at times.",
+        "Good product, a few features missing.",
+        "Works well but reporting could be better.",
+        "Fine for now; pricing is a concern.",
+        "Support is helpful but slow at times.",
         "Useful, though adoption in our team is uneven.",
     ),
     "detractor": (
-        "Too many outages lately.", "We are not seeing the value we expected.",
-        "Support takes days to respond.", "Hard to use; the team went back to spreadsheets.",
-        "Too expensive for what we use.", "Evaluating alternatives after the last incident.",
+        "Too many outages lately.",
+        "We are not seeing the value we expected.",
+        "Support takes days to respond.",
+        "Hard to use; the team went back to spreadsheets.",
+        "Too expensive for what we use.",
+        "Evaluating alternatives after the last incident.",
         "Our new director prefers another tool.",
     ),
 }
 _CSAT_COMMENTS = (
-    "Quick resolution, thanks.", "Took too long to get an answer.", "Agent was very helpful.",
-    "Issue came back the next day.", "Clear explanation of the fix.", "",
+    "Quick resolution, thanks.",
+    "Took too long to get an answer.",
+    "Agent was very helpful.",
+    "Issue came back the next day.",
+    "Clear explanation of the fix.",
+    "",
 )
 _EVENT_TEXTS = {
     "call": (
@@ -143,9 +185,12 @@ _EVENT_TEXTS = {
         "Executive alignment meeting with the sponsor.",
     ),
     "email": (
-        "Sent the monthly usage summary.", "Shared best-practice guide for dashboards.",
-        "Followed up on the training invitation.", "Sent release notes for the new reporting module.",
-        "Emailed the renewal proposal.", "Asked for feedback on the latest survey.",
+        "Sent the monthly usage summary.",
+        "Shared best-practice guide for dashboards.",
+        "Followed up on the training invitation.",
+        "Sent release notes for the new reporting module.",
+        "Emailed the renewal proposal.",
+        "Asked for feedback on the latest survey.",
     ),
     "note": (
         "Champion mentioned a possible reorganisation next quarter.",
@@ -170,26 +215,92 @@ _OBJECTIVES = (  # title, unit, baseline, target
 )
 
 ACCOUNT_COLS = (
-    "id", "name", "segment", "tier", "owner", "industry", "arr", "plan", "stage", "start_date",
-    "renewal_date", "status", "seats", "onboarding_pct", "activated_on", "sponsor_engaged",
-    "open_escalations", "custom", "last_touch_at", "created_at", "updated_at",
+    "id",
+    "name",
+    "segment",
+    "tier",
+    "owner",
+    "industry",
+    "arr",
+    "plan",
+    "stage",
+    "start_date",
+    "renewal_date",
+    "status",
+    "seats",
+    "onboarding_pct",
+    "activated_on",
+    "sponsor_engaged",
+    "open_escalations",
+    "custom",
+    "last_touch_at",
+    "created_at",
+    "updated_at",
 )
-CONTACT_COLS = ("id", "account_id", "name", "email", "title", "role", "sentiment", "active",
-                "left_on")
-USAGE_COLS = ("account_id", "date", "seats", "active_users", "dau", "mau", "logins",
-              "features_used", "features_total")
-TICKET_COLS = ("id", "account_id", "subject", "opened_at", "severity", "status",
-               "first_response_at", "resolved_at")
+CONTACT_COLS = (
+    "id",
+    "account_id",
+    "name",
+    "email",
+    "title",
+    "role",
+    "sentiment",
+    "active",
+    "left_on",
+)
+USAGE_COLS = (
+    "account_id",
+    "date",
+    "seats",
+    "active_users",
+    "dau",
+    "mau",
+    "logins",
+    "features_used",
+    "features_total",
+)
+TICKET_COLS = (
+    "id",
+    "account_id",
+    "subject",
+    "opened_at",
+    "severity",
+    "status",
+    "first_response_at",
+    "resolved_at",
+)
 RESPONSE_COLS = ("id", "account_id", "contact_id", "date", "kind", "score", "comment")
 EVENT_COLS = ("id", "account_id", "at", "kind", "text", "author")
-RENEWAL_COLS = ("id", "account_id", "due_date", "arr_before", "arr_after", "csm_call",
-                "outcome", "closed_on")
-OBJECTIVE_COLS = ("id", "account_id", "title", "baseline", "target", "current", "unit",
-                  "due_date", "status")
+RENEWAL_COLS = (
+    "id",
+    "account_id",
+    "due_date",
+    "arr_before",
+    "arr_after",
+    "csm_call",
+    "outcome",
+    "closed_on",
+)
+OBJECTIVE_COLS = (
+    "id",
+    "account_id",
+    "title",
+    "baseline",
+    "target",
+    "current",
+    "unit",
+    "due_date",
+    "status",
+)
 TABLE_COLS: dict[str, tuple[str, ...]] = {
-    "accounts": ACCOUNT_COLS, "contacts": CONTACT_COLS, "usage": USAGE_COLS,
-    "tickets": TICKET_COLS, "responses": RESPONSE_COLS, "events": EVENT_COLS,
-    "renewals": RENEWAL_COLS, "objectives": OBJECTIVE_COLS,
+    "accounts": ACCOUNT_COLS,
+    "contacts": CONTACT_COLS,
+    "usage": USAGE_COLS,
+    "tickets": TICKET_COLS,
+    "responses": RESPONSE_COLS,
+    "events": EVENT_COLS,
+    "renewals": RENEWAL_COLS,
+    "objectives": OBJECTIVE_COLS,
 }
 
 
@@ -267,12 +378,12 @@ def _pick(rng: np.random.Generator, options: Sequence[str], size: int, p=None) -
 
 def _columns(*cols) -> zip:
     """Rows from equal-length columns (numpy arrays become plain Python values)."""
-    return zip(*(c.tolist() if isinstance(c, np.ndarray) else c for c in cols))
+    return zip(*(c.tolist() if isinstance(c, np.ndarray) else c for c in cols), strict=True)
 
 
 def _nullable(values: np.ndarray, present: np.ndarray) -> list:
     """`values` with None where `present` is false."""
-    return [v if ok else None for v, ok in zip(values.tolist(), present.tolist())]
+    return [v if ok else None for v, ok in zip(values.tolist(), present.tolist(), strict=True)]
 
 
 @dataclass
@@ -355,25 +466,42 @@ def _draw_accounts(
     z = rng.standard_normal(n)
     arr = np.round(np.array(_ARR_MEDIAN)[seg] * np.exp(rng.normal(0, 0.5, n)), -2)
     seats = np.maximum(3, np.round(arr / np.array(_PRICE_PER_SEAT)[seg])).astype(np.int64)
-    plan = np.where(seg == 2, 2, np.where(seg == 1, 1 + (rng.random(n) < 0.2),
-                                          (rng.random(n) < 0.3).astype(np.int64)))
+    plan = np.where(
+        seg == 2,
+        2,
+        np.where(seg == 1, 1 + (rng.random(n) < 0.2), (rng.random(n) < 0.3).astype(np.int64)),
+    )
     strategic = (seg == 2) | ((seg == 1) & (arr > 150_000))
     tier = np.where(strategic, "Strategic", np.where((seg == 0) & (arr < 30_000), "Scale", "Core"))
     new = rng.random(n) < 0.12
     tenure = np.where(new, rng.integers(2, 120, n), rng.integers(120, 4 * 365, n))
     start = -tenure
     acc = _Accounts(
-        n=n, ids=np.array([f"ACC-{k:06d}" for k in numbers.tolist()], dtype=object),
-        names=np.array(names, dtype=object), domains=np.array(domains, dtype=object),
-        industry=np.array(industries, dtype=object), seg=seg, plan=plan,
-        tier=tier.astype(object), owner=_pick(rng, OWNERS, n, _OWNER_P), z=z, arr=arr,
-        seats=seats, start=start, renewal=np.zeros(n, np.int64),
-        past_due=np.zeros(n, np.int64), has_past=np.zeros(n, bool), churned=np.zeros(n, bool),
-        end=np.zeros(n, np.int64), activated=np.zeros(n, np.int64),
+        n=n,
+        ids=np.array([f"ACC-{k:06d}" for k in numbers.tolist()], dtype=object),
+        names=np.array(names, dtype=object),
+        domains=np.array(domains, dtype=object),
+        industry=np.array(industries, dtype=object),
+        seg=seg,
+        plan=plan,
+        tier=tier.astype(object),
+        owner=_pick(rng, OWNERS, n, _OWNER_P),
+        z=z,
+        arr=arr,
+        seats=seats,
+        start=start,
+        renewal=np.zeros(n, np.int64),
+        past_due=np.zeros(n, np.int64),
+        has_past=np.zeros(n, bool),
+        churned=np.zeros(n, bool),
+        end=np.zeros(n, np.int64),
+        activated=np.zeros(n, np.int64),
         is_activated=np.ones(n, bool),
-        util0=np.clip(0.80 - 0.13 * z + rng.normal(0, 0.09, n), 0.12, 0.97),
+        util0=np.clip(0.74 - 0.17 * z + rng.normal(0, 0.09, n), 0.08, 0.98),
         decline=np.clip(0.07 * (z - 0.3) + rng.normal(0, 0.03, n), 0, 0.3),
-        onset=-rng.integers(30, 330, n), drop=np.zeros(n, bool), spike=np.zeros(n, bool),
+        onset=-rng.integers(30, 330, n),
+        drop=np.zeros(n, bool),
+        spike=np.zeros(n, bool),
     )
     _contract_dates(rng, acc, cal)
     _renewal_outcomes(rng, acc)
@@ -410,12 +538,16 @@ def _renewal_outcomes(rng: np.random.Generator, acc: _Accounts) -> None:
     u = rng.random(n)
     p_expand = _sigmoid(-1.3 - 1.0 * acc.z)
     p_down = _sigmoid(-2.6 + 0.9 * acc.z)
-    outcome = np.where(u < p_expand, "expanded", np.where(u < p_expand + p_down, "downgraded",
-                                                          "renewed")).astype(object)
+    outcome = np.where(
+        u < p_expand, "expanded", np.where(u < p_expand + p_down, "downgraded", "renewed")
+    ).astype(object)
     outcome[acc.churned] = "churned"
     outcome[~acc.has_past] = None
-    change = np.where(outcome == "expanded", rng.uniform(1.1, 1.5, n),
-                      np.where(outcome == "downgraded", rng.uniform(0.6, 0.9, n), 1.0))
+    change = np.where(
+        outcome == "expanded",
+        rng.uniform(1.1, 1.5, n),
+        np.where(outcome == "downgraded", rng.uniform(0.6, 0.9, n), 1.0),
+    )
     acc.past_outcome = outcome
     acc.arr_before = np.round(acc.arr / change, -2)
     acc.arr = np.where(acc.churned, 0.0, acc.arr)
@@ -444,18 +576,23 @@ def _usage(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Table
     seats = acc.seats[idx]
     mau = np.clip(np.round(seats * level), 0, seats).astype(np.int64)
     z = acc.z[idx]
-    stick = np.clip(0.42 - 0.07 * z + rng.normal(0, 0.05, len(idx)), 0.05, 0.85)
+    stick = np.clip(0.30 - 0.08 * z + rng.normal(0, 0.05, len(idx)), 0.04, 0.85)
     dau = np.round(mau * stick, 1)
     logins = np.round(dau * 21 * rng.uniform(1.0, 1.6, len(idx))).astype(np.int64)
     total = np.array(_FEATURES_TOTAL)[acc.plan[idx]]
-    depth = np.clip(0.72 - 0.12 * z + rng.normal(0, 0.08, len(idx)), 0.1, 1.0)
+    depth = np.clip(0.64 - 0.15 * z + rng.normal(0, 0.08, len(idx)), 0.1, 1.0)
     used = np.clip(np.round(total * depth * np.sqrt(level / acc.util0[idx])), 0, total)
-    out.add("usage", _columns(acc.ids[idx], cal.dates(d), seats, mau, dau, mau, logins,
-                              used.astype(np.int64), total))
+    out.add(
+        "usage",
+        _columns(
+            acc.ids[idx], cal.dates(d), seats, mau, dau, mau, logins, used.astype(np.int64), total
+        ),
+    )
 
 
-def _spread(rng: np.random.Generator, acc: _Accounts, counts: np.ndarray, lo: np.ndarray,
-            hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _spread(
+    rng: np.random.Generator, acc: _Accounts, counts: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """`counts[i]` random days in [lo[i], hi[i]] per account: (account positions, days)."""
     idx = np.repeat(np.arange(acc.n), counts)
     width = np.maximum(0, hi[idx] - lo[idx])
@@ -482,28 +619,48 @@ def _tickets(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tab
     idx, day = idx[order], day[order]
     m = len(idx)
     risky = acc.z[idx] > 1.0
-    sev = np.where(risky, rng.choice(4, m, p=(0.05, 0.2, 0.5, 0.25)),
-                   rng.choice(4, m, p=(0.015, 0.12, 0.5, 0.365))) + 1
+    sev = (
+        np.where(
+            risky,
+            rng.choice(4, m, p=(0.05, 0.2, 0.5, 0.25)),
+            rng.choice(4, m, p=(0.015, 0.12, 0.5, 0.365)),
+        )
+        + 1
+    )
     age = -day
     p_open = np.where(age <= 7, 0.6, np.where(age <= 21, 0.3, 0.0))
     still_open = rng.random(m) < p_open
-    status = np.where(still_open, np.where(rng.random(m) < 0.7, "open", "pending"),
-                      np.where(rng.random(m) < 0.3, "solved", "closed")).astype(object)
+    status = np.where(
+        still_open,
+        np.where(rng.random(m) < 0.7, "open", "pending"),
+        np.where(rng.random(m) < 0.3, "solved", "closed"),
+    ).astype(object)
     minute = rng.integers(7 * 60, 19 * 60, m)
     reply_min = np.round(np.array([45, 180, 600, 1400])[sev - 1] * rng.uniform(0.2, 1.5, m))
     fixed_days = np.round(np.array([1, 2, 4, 7])[sev - 1] * rng.uniform(0.3, 2.5, m))
     first = (minute + reply_min).astype(np.int64)
     first_day = day + first // 1440
     resolved_day = np.minimum(day + fixed_days.astype(np.int64), 0)
-    resolved_min = np.where(resolved_day > day, rng.integers(8 * 60, 18 * 60, m),
-                            np.minimum(first % 1440 + 30, 1439))
+    resolved_min = np.where(
+        resolved_day > day, rng.integers(8 * 60, 18 * 60, m), np.minimum(first % 1440 + 30, 1439)
+    )
     ids = [f"T-{100000 + k}" for k in range(m)]
-    out.add("tickets", _columns(
-        ids, acc.ids[idx], _pick(rng, _TICKET_SUBJECTS, m), cal.stamps(day, minute), sev, status,
-        _nullable(cal.stamps(np.minimum(first_day, 0), first % 1440), first_day <= 0),
-        _nullable(cal.stamps(np.maximum(resolved_day, first_day.clip(max=0)), resolved_min),
-                  ~still_open),
-    ))
+    out.add(
+        "tickets",
+        _columns(
+            ids,
+            acc.ids[idx],
+            _pick(rng, _TICKET_SUBJECTS, m),
+            cal.stamps(day, minute),
+            sev,
+            status,
+            _nullable(cal.stamps(np.minimum(first_day, 0), first % 1440), first_day <= 0),
+            _nullable(
+                cal.stamps(np.maximum(resolved_day, first_day.clip(max=0)), resolved_min),
+                ~still_open,
+            ),
+        ),
+    )
     open_high = np.bincount(idx[still_open & (sev <= 2)], minlength=acc.n)
     return {"open_high": open_high}
 
@@ -539,12 +696,19 @@ def _contacts(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Ta
     count = np.bincount(idx, minlength=n)
     first = np.concatenate([[0], np.cumsum(count)[:-1]])
     slot = np.arange(m) - first[idx]
-    ids = np.array([f"CT-{a[4:]}-{k + 1:02d}" for a, k in
-                    zip(acc.ids[idx].tolist(), slot.tolist())], dtype=object)
+    ids = np.array(
+        [
+            f"CT-{a[4:]}-{k + 1:02d}"
+            for a, k in zip(acc.ids[idx].tolist(), slot.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
     firsts, lasts = _pick(rng, _FIRST, m), _pick(rng, _LAST, m)
     names = firsts + " " + lasts
-    emails = [f"{f.lower()}.{la.lower()}@{d}" for f, la, d in
-              zip(firsts.tolist(), lasts.tolist(), acc.domains[idx].tolist())]
+    emails = [
+        f"{f.lower()}.{la.lower()}@{d}"
+        for f, la, d in zip(firsts.tolist(), lasts.tolist(), acc.domains[idx].tolist(), strict=True)
+    ]
     titles = np.empty(m, dtype=object)
     for key, options in _TITLES.items():
         mask = role == key
@@ -552,30 +716,44 @@ def _contacts(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Ta
     mood = -acc.z[idx] + rng.normal(0, 0.9, m)
     sentiment = np.where(mood > 0.4, "positive", np.where(mood < -0.9, "negative", "neutral"))
     left_on = _departures(rng, acc, idx, role)
-    out.add("contacts", _columns(ids, acc.ids[idx], names, emails, titles, role,
-                                 sentiment.astype(object), (left_on == 1).astype(np.int64),
-                                 _nullable(cal.dates(np.minimum(left_on, 0)), left_on <= 0)))
+    out.add(
+        "contacts",
+        _columns(
+            ids,
+            acc.ids[idx],
+            names,
+            emails,
+            titles,
+            role,
+            sentiment.astype(object),
+            (left_on == 1).astype(np.int64),
+            _nullable(cal.dates(np.minimum(left_on, 0)), left_on <= 0),
+        ),
+    )
     sponsor_left = np.zeros(n, bool)
     sponsor_left[idx[(role == "sponsor") & (left_on <= 0)]] = True
     return _People(first, count, ids, has_sponsor, sponsor_left)
 
 
-def _departures(rng: np.random.Generator, acc: _Accounts, idx: np.ndarray,
-                role: np.ndarray) -> np.ndarray:
+def _departures(
+    rng: np.random.Generator, acc: _Accounts, idx: np.ndarray, role: np.ndarray
+) -> np.ndarray:
     """Day a champion or sponsor left (≤ 0), or 1 for people still there."""
     m = len(idx)
     key = (role == "champion") | (role == "sponsor")
     risky = acc.z[idx] > 0.8
     p = np.where(acc.churned[idx], 0.30, np.where(risky, 0.10, 0.03))
     left = key & (rng.random(m) < p) & (acc.start[idx] < -120)
-    when = np.where(acc.churned[idx], acc.end[idx] - rng.integers(30, 150, m),
-                    -rng.integers(3, 150, m))
+    when = np.where(
+        acc.churned[idx], acc.end[idx] - rng.integers(30, 150, m), -rng.integers(3, 150, m)
+    )
     when = np.maximum(when, acc.start[idx] + 60)
     return np.where(left, when, 1)
 
 
-def _responses(rng: np.random.Generator, acc: _Accounts, people: _People, cal: _Calendar,
-               out: _Tables) -> None:
+def _responses(
+    rng: np.random.Generator, acc: _Accounts, people: _People, cal: _Calendar, out: _Tables
+) -> None:
     """NPS (0–10) and CSAT (1–5) answers whose scores fall with risk and with the decline."""
     lo, hi = _active_window(acc)
     years = (hi - lo + 1) / 365.0
@@ -587,8 +765,9 @@ def _responses(rng: np.random.Generator, acc: _Accounts, people: _People, cal: _
         m = len(idx)
         fade = 1.0 - acc.factor(idx, day)
         if kind == "nps":
-            score = np.clip(np.round(8.3 - 1.3 * acc.z[idx] - 9 * fade + rng.normal(0, 1.4, m)),
-                            0, 10)
+            score = np.clip(
+                np.round(8.3 - 1.3 * acc.z[idx] - 9 * fade + rng.normal(0, 1.4, m)), 0, 10
+            )
             group = np.where(score >= 9, "promoter", np.where(score >= 7, "passive", "detractor"))
             comment = np.empty(m, dtype=object)
             for g, options in _NPS_COMMENTS.items():
@@ -596,27 +775,35 @@ def _responses(rng: np.random.Generator, acc: _Accounts, people: _People, cal: _
                 comment[mask] = _pick(rng, options, int(mask.sum()))
             comment[rng.random(m) < 0.35] = None
         else:
-            score = np.clip(np.round(4.3 - 0.45 * acc.z[idx] - 3 * fade + rng.normal(0, 0.6, m)),
-                            1, 5)
+            score = np.clip(
+                np.round(4.3 - 0.45 * acc.z[idx] - 3 * fade + rng.normal(0, 0.6, m)), 1, 5
+            )
             comment = _pick(rng, _CSAT_COMMENTS, m)
             comment[comment == ""] = None
         who = people.first[idx] + np.floor(rng.random(m) * people.count[idx]).astype(np.int64)
-        parts.append((idx, day, np.full(m, kind, dtype=object), score, comment,
-                      people.ids[who]))
-    idx, day, kind, score, comment, contact = (np.concatenate(c) for c in zip(*parts))
+        parts.append((idx, day, np.full(m, kind, dtype=object), score, comment, people.ids[who]))
+    idx, day, kind, score, comment, contact = (np.concatenate(c) for c in zip(*parts, strict=True))
     order = np.lexsort((day, idx))
     ids = [f"NPS-{k + 1:07d}" for k in range(len(idx))]
-    out.add("responses", _columns(ids, acc.ids[idx[order]], contact[order],
-                                  cal.dates(day[order]), kind[order], score[order],
-                                  comment[order]))
+    out.add(
+        "responses",
+        _columns(
+            ids,
+            acc.ids[idx[order]],
+            contact[order],
+            cal.dates(day[order]),
+            kind[order],
+            score[order],
+            comment[order],
+        ),
+    )
 
 
-def _events(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tables
-            ) -> np.ndarray:
+def _events(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tables) -> np.ndarray:
     """Calls, meetings, e-mails, notes and QBRs; returns each account's last-touch day."""
     lo, hi = _active_window(acc)
     strategic, scale = acc.tier == "Strategic", acc.tier == "Scale"
-    gap_mean = np.where(strategic, 8, np.where(scale, 35, 18)) * np.exp(0.5 * acc.z)
+    gap_mean = np.where(strategic, 8, np.where(scale, 35, 18)) * np.exp(0.7 * acc.z)
     last = np.clip(hi - np.round(rng.exponential(gap_mean)).astype(np.int64), lo, hi)
     per_year = np.where(strategic, 18, np.where(scale, 5, 10))
     count = rng.poisson(per_year * (last - lo + 1) / 365.0)
@@ -625,8 +812,11 @@ def _events(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tabl
     day = np.concatenate([day, last])
     m = len(idx)
     p_qbr = np.where(strategic, 0.2, np.where(scale, 0.03, 0.12))[idx]
-    kind = np.where(rng.random(m) < p_qbr, "qbr",
-                    _pick(rng, ("call", "email", "meeting", "note"), m, (0.3, 0.37, 0.16, 0.17)))
+    kind = np.where(
+        rng.random(m) < p_qbr,
+        "qbr",
+        _pick(rng, ("call", "email", "meeting", "note"), m, (0.3, 0.37, 0.16, 0.17)),
+    )
     text = np.empty(m, dtype=object)
     for key, options in _EVENT_TEXTS.items():
         mask = kind == key
@@ -636,8 +826,9 @@ def _events(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tabl
     kind, author = kind.astype(object), acc.owner[idx]
     closed = np.flatnonzero(acc.has_past)
     sys_day = np.minimum(acc.past_due[closed] + 1, 0)
-    sys_text = np.array([f"Renewal closed: {o}." for o in acc.past_outcome[closed].tolist()],
-                        dtype=object)
+    sys_text = np.array(
+        [f"Renewal closed: {o}." for o in acc.past_outcome[closed].tolist()], dtype=object
+    )
     idx = np.concatenate([idx, closed])
     day = np.concatenate([day, sys_day])
     minute = np.concatenate([minute, np.full(len(closed), 9 * 60)])
@@ -646,8 +837,17 @@ def _events(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tabl
     author = np.concatenate([author, np.full(len(closed), None, dtype=object)])
     order = np.lexsort((minute, day, idx))
     ids = [f"EV-{k + 1:08d}" for k in range(len(idx))]
-    out.add("events", _columns(ids, acc.ids[idx[order]], cal.stamps(day[order], minute[order]),
-                               kind[order], text[order], author[order]))
+    out.add(
+        "events",
+        _columns(
+            ids,
+            acc.ids[idx[order]],
+            cal.stamps(day[order], minute[order]),
+            kind[order],
+            text[order],
+            author[order],
+        ),
+    )
     return last
 
 
@@ -658,35 +858,56 @@ def _objectives(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _
     idx = np.repeat(np.arange(acc.n), count)
     m = len(idx)
     pick = rng.integers(0, len(_OBJECTIVES), m)
-    title, unit, base, target = (np.array(c, dtype=object)[pick] for c in zip(*_OBJECTIVES))
+    title, unit, base, target = (
+        np.array(c, dtype=object)[pick] for c in zip(*_OBJECTIVES, strict=True)
+    )
     base, target = base.astype(float), target.astype(float)
     begin = np.maximum(acc.start[idx], -330)
     due = begin + rng.integers(120, 420, m)
     elapsed = np.clip(-begin / np.maximum(due - begin, 1), 0, 1)
     progress = np.clip(elapsed * (1.15 - 0.35 * acc.z[idx]) + rng.normal(0, 0.12, m), 0, 1.2)
     current = np.round(base + np.minimum(progress, 1) * (target - base), 1)
-    status = np.where(progress >= 1, "done", np.where(
-        progress < elapsed - 0.35, "off_track",
-        np.where(progress < elapsed - 0.15, "at_risk", "on_track"))).astype(object)
+    status = np.where(
+        progress >= 1,
+        "done",
+        np.where(
+            progress < elapsed - 0.35,
+            "off_track",
+            np.where(progress < elapsed - 0.15, "at_risk", "on_track"),
+        ),
+    ).astype(object)
     ids = [f"OB-{k + 1:07d}" for k in range(m)]
-    out.add("objectives", _columns(ids, acc.ids[idx], title, base, target, current, unit,
-                                   cal.dates(due), status))
+    out.add(
+        "objectives",
+        _columns(ids, acc.ids[idx], title, base, target, current, unit, cal.dates(due), status),
+    )
 
 
 def _renewals(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tables) -> None:
     """One open renewal per active account; the last year's renewal with its outcome."""
     live = np.flatnonzero(~acc.churned)
     z = acc.z[live]
-    call = np.where(z + rng.normal(0, 0.6, len(live)) < -0.2, "commit",
-                    np.where(z < 0.9, "likely", "at_risk")).astype(object)
+    call = np.where(
+        z + rng.normal(0, 0.6, len(live)) < -0.2, "commit", np.where(z < 0.9, "likely", "at_risk")
+    ).astype(object)
     call[(acc.renewal[live] > 90) | (rng.random(len(live)) < 0.2)] = None
     due = acc.renewal[live]
-    out.add("renewals", _columns(
-        [f"RN-{a[4:]}-{d[:4]}" for a, d in zip(acc.ids[live].tolist(),
-                                                cal.dates(due).tolist())],
-        acc.ids[live], cal.dates(due), acc.arr[live], [None] * len(live), call,
-        [None] * len(live), [None] * len(live),
-    ))
+    out.add(
+        "renewals",
+        _columns(
+            [
+                f"RN-{a[4:]}-{d[:4]}"
+                for a, d in zip(acc.ids[live].tolist(), cal.dates(due).tolist(), strict=True)
+            ],
+            acc.ids[live],
+            cal.dates(due),
+            acc.arr[live],
+            [None] * len(live),
+            call,
+            [None] * len(live),
+            [None] * len(live),
+        ),
+    )
     past = np.flatnonzero(acc.has_past)
     outcome = acc.past_outcome[past]
     arr_after = np.where(outcome == "churned", 0.0, acc.arr[past])
@@ -694,42 +915,87 @@ def _renewals(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Ta
     past_call = np.where(fear < -0.3, "commit", np.where(fear < 0.8, "likely", "at_risk"))
     past_call = np.where((outcome == "churned") & (fear > 1.2), "lost", past_call).astype(object)
     closed = np.minimum(acc.past_due[past] + rng.integers(-25, 4, len(past)), -1)
-    out.add("renewals", _columns(
-        [f"RN-{a[4:]}-{d[:4]}" for a, d in zip(acc.ids[past].tolist(),
-                                                cal.dates(acc.past_due[past]).tolist())],
-        acc.ids[past], cal.dates(acc.past_due[past]), acc.arr_before[past], arr_after,
-        past_call, outcome, cal.dates(closed),
-    ))
+    out.add(
+        "renewals",
+        _columns(
+            [
+                f"RN-{a[4:]}-{d[:4]}"
+                for a, d in zip(
+                    acc.ids[past].tolist(), cal.dates(acc.past_due[past]).tolist(), strict=True
+                )
+            ],
+            acc.ids[past],
+            cal.dates(acc.past_due[past]),
+            acc.arr_before[past],
+            arr_after,
+            past_call,
+            outcome,
+            cal.dates(closed),
+        ),
+    )
 
 
-def _account_rows(rng: np.random.Generator, acc: _Accounts, people: _People, extra: dict,
-                  last_touch: np.ndarray, cal: _Calendar, out: _Tables) -> None:
+def _account_rows(
+    rng: np.random.Generator,
+    acc: _Accounts,
+    people: _People,
+    extra: dict,
+    last_touch: np.ndarray,
+    cal: _Calendar,
+    out: _Tables,
+) -> None:
     """The accounts themselves, once the signals they summarise are known."""
     n = acc.n
     age = -acc.start
-    stage = np.where(acc.churned, "churned", np.where(
-        age < 90, "onboarding", np.where(acc.renewal <= 90, "renewal",
-                                         np.where(age < 365, "adoption", "growth"))))
+    stage = np.where(
+        acc.churned,
+        "churned",
+        np.where(
+            age < 90,
+            "onboarding",
+            np.where(acc.renewal <= 90, "renewal", np.where(age < 365, "adoption", "growth")),
+        ),
+    )
     pct = np.clip(np.round(age / 90 * 100 * (1.05 - 0.15 * acc.z) + rng.normal(0, 5, n)), 5, 100)
-    pct = np.where(acc.is_activated, np.where(age < 90, np.maximum(pct, 60), 100),
-                   np.minimum(pct, 45))
+    pct = np.where(
+        acc.is_activated, np.where(age < 90, np.maximum(pct, 60), 100), np.minimum(pct, 45)
+    )
     engaged = (acc.z + rng.normal(0, 0.8, n) < 0.9) & ~people.sponsor_left
     sponsor = np.where(people.has_sponsor, engaged.astype(np.int64), -1)
     escalations = np.where(rng.random(n) < 0.6, np.minimum(extra["open_high"], 2), 0)
     region = _pick(rng, REGIONS, n, _REGION_P)
     contract = np.where(rng.random(n) < 0.2, "Multi-year", "Annual")
-    custom = [json.dumps({"region": r, "contract_type": c}) for r, c in
-              zip(region.tolist(), contract.tolist())]
+    custom = [
+        f'{{"region": "{r}", "contract_type": "{c}"}}'
+        for r, c in zip(region.tolist(), contract.tolist(), strict=True)  # plain words
+    ]
     created = cal.stamps(acc.start, np.full(n, 9 * 60))
-    out.add("accounts", _columns(
-        acc.ids, acc.names, np.array(SEGMENTS, dtype=object)[acc.seg], acc.tier, acc.owner,
-        acc.industry, acc.arr, np.array(PLANS, dtype=object)[acc.plan], stage.astype(object),
-        cal.dates(acc.start), cal.dates(acc.renewal),
-        np.where(acc.churned, "churned", "active").astype(object), acc.seats, pct.astype(float),
-        _nullable(cal.dates(np.minimum(acc.activated, 0)), acc.is_activated),
-        _nullable(sponsor, sponsor >= 0), escalations, custom,
-        cal.stamps(last_touch, np.full(n, LAST_TOUCH_MINUTE)), created, created,
-    ))
+    out.add(
+        "accounts",
+        _columns(
+            acc.ids,
+            acc.names,
+            np.array(SEGMENTS, dtype=object)[acc.seg],
+            acc.tier,
+            acc.owner,
+            acc.industry,
+            acc.arr,
+            np.array(PLANS, dtype=object)[acc.plan],
+            stage.astype(object),
+            cal.dates(acc.start),
+            cal.dates(acc.renewal),
+            np.where(acc.churned, "churned", "active").astype(object),
+            acc.seats,
+            pct.astype(float),
+            _nullable(cal.dates(np.minimum(acc.activated, 0)), acc.is_activated),
+            _nullable(sponsor, sponsor >= 0),
+            escalations,
+            custom,
+            cal.stamps(last_touch, np.full(n, LAST_TOUCH_MINUTE)),
+            created,
+            created,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -772,88 +1038,211 @@ _STEADY = (0.86, 0.85, 0.87, 0.84, 0.86, 0.85, 0.83, 0.86, 0.84, 0.85, 0.83, 0.8
 #: The hand-designed accounts, ACC-000001 onwards, one per alert situation of the spec.
 PLANTED: tuple[PlantedAccount, ...] = (
     PlantedAccount(
-        "Northwind Logistics", "score drop, band worsening, MAU down, open sev-1, detractor, "
-        "champion left", "Logistics", 1, 1, "Core", 84_000.0, 150, -2 * 365 - 215,
+        "Northwind Logistics",
+        "score drop, band worsening, MAU down, open sev-1, detractor, champion left",
+        "Logistics",
+        1,
+        1,
+        "Core",
+        84_000.0,
+        150,
+        -2 * 365 - 215,
         (0.38,) + _STEADY[1:],
-        tickets=((-200, 3, "closed"), (-120, 4, "closed"), (-9, 2, "open"), (-6, 3, "open"),
-                 (-3, 1, "open"), (-2, 2, "pending")),
-        nps=((-270, 9, "Our team relies on it every day."),
-             (-2, 3, "Evaluating alternatives after the last incident.")),
-        csat=((-100, 5, "Quick resolution, thanks."),), champion_left=-4, last_touch=-25,
+        tickets=(
+            (-200, 3, "closed"),
+            (-120, 4, "closed"),
+            (-9, 2, "open"),
+            (-6, 3, "open"),
+            (-3, 1, "open"),
+            (-2, 2, "pending"),
+        ),
+        nps=(
+            (-270, 9, "Our team relies on it every day."),
+            (-2, 3, "Evaluating alternatives after the last incident."),
+        ),
+        csat=((-100, 5, "Quick resolution, thanks."),),
+        champion_left=-4,
+        last_touch=-25,
         escalations=1,
         objectives=(("Cut time to first response", "hours", 8.0, 2.0, 3.0, 60, "on_track"),),
     ),
     PlantedAccount(
-        "Bluepeak Health", "executive sponsor left; renewal in 45 days and not green",
-        "Healthcare", 2, 2, "Strategic", 310_000.0, 480, 45 - 3 * 365,
+        "Bluepeak Health",
+        "executive sponsor left; renewal in 45 days and not green",
+        "Healthcare",
+        2,
+        2,
+        "Strategic",
+        310_000.0,
+        480,
+        45 - 3 * 365,
         (0.55, 0.58, 0.6, 0.63, 0.66, 0.68, 0.7, 0.72, 0.73, 0.74, 0.75, 0.76),
         tickets=((-150, 3, "closed"), (-80, 2, "closed"), (-30, 3, "solved"), (-12, 3, "open")),
         nps=((-180, 8, None), (-35, 7, "Good product, a few features missing.")),
-        sponsor_left=-20, sponsor_engaged=0, last_touch=-18, csm_call="at_risk",
+        sponsor_left=-20,
+        sponsor_engaged=0,
+        last_touch=-18,
+        csm_call="at_risk",
         objectives=(("Roll out to all regional teams", "teams", 1.0, 6.0, 3.0, 40, "at_risk"),),
     ),
     PlantedAccount(
-        "Cedar Ridge Retail", "onboarding not activated by day 30", "Retail", 0, 0, "Scale",
-        9_600.0, 22, -45, (0.14, 0.12), nps=(), activated_after=None, onboarding_pct=35.0,
-        last_touch=-12, sponsor_engaged=None,
+        "Cedar Ridge Retail",
+        "onboarding not activated by day 30",
+        "Retail",
+        0,
+        0,
+        "Scale",
+        9_600.0,
+        22,
+        -45,
+        (0.14, 0.12),
+        nps=(),
+        activated_after=None,
+        onboarding_pct=35.0,
+        last_touch=-12,
+        sponsor_engaged=None,
     ),
     PlantedAccount(
-        "Summit Analytics", "expansion signal: green, seats ≥ 90 % used, NPS 9+",
-        "Software", 1, 1, "Core", 32_400.0, 60, 200 - 2 * 365,
+        "Summit Analytics",
+        "expansion signal: green, seats ≥ 90 % used, NPS 9+",
+        "Software",
+        1,
+        1,
+        "Core",
+        32_400.0,
+        60,
+        200 - 2 * 365,
         (0.97, 0.95, 0.95, 0.93, 0.92, 0.9, 0.9, 0.88, 0.88, 0.86, 0.85, 0.85),
         tickets=((-140, 4, "closed"), (-60, 3, "closed")),
-        nps=((-200, 9, "Saved us hours every week on reporting."),
-             (-20, 10, "Would recommend to any ops team.")),
-        csat=((-60, 5, "Agent was very helpful."),), last_touch=-5, past_outcome="expanded",
-        objectives=(("Raise first-contact resolution", "%", 55.0, 75.0, 76.0, -20, "done"),
-                    ("Train all agents", "agents", 0.0, 25.0, 22.0, 45, "on_track")),
+        nps=(
+            (-200, 9, "Saved us hours every week on reporting."),
+            (-20, 10, "Would recommend to any ops team."),
+        ),
+        csat=((-60, 5, "Agent was very helpful."),),
+        last_touch=-5,
+        past_outcome="expanded",
+        objectives=(
+            ("Raise first-contact resolution", "%", 55.0, 75.0, 76.0, -20, "done"),
+            ("Train all agents", "agents", 0.0, 25.0, 22.0, 45, "on_track"),
+        ),
     ),
     PlantedAccount(
-        "Harborview Clinics", "ticket spike: 7 tickets in 14 days vs about 1 a month",
-        "Healthcare", 1, 1, "Core", 58_000.0, 110, 260 - 365,
+        "Harborview Clinics",
+        "ticket spike: 7 tickets in 14 days vs about 1 a month",
+        "Healthcare",
+        1,
+        1,
+        "Core",
+        58_000.0,
+        110,
+        260 - 365,
         (0.78, 0.77, 0.79, 0.76, 0.78, 0.77, 0.75, 0.76, 0.74, 0.72, 0.7, 0.68),
         tickets=tuple((-30 * k - 5, 3 + k % 2, "closed") for k in range(1, 10))
-        + ((-12, 2, "solved"), (-10, 3, "open"), (-8, 3, "open"), (-6, 2, "pending"),
-           (-4, 3, "open"), (-2, 3, "open"), (-1, 2, "open")),
-        nps=((-90, 8, "Support is helpful but slow at times."),), last_touch=-14,
+        + (
+            (-12, 2, "solved"),
+            (-10, 3, "open"),
+            (-8, 3, "open"),
+            (-6, 2, "pending"),
+            (-4, 3, "open"),
+            (-2, 3, "open"),
+            (-1, 2, "open"),
+        ),
+        nps=((-90, 8, "Support is helpful but slow at times."),),
+        last_touch=-14,
     ),
     PlantedAccount(
-        "Ironclad Manufacturing", "red, renewing in 20 days", "Manufacturing", 2, 2,
-        "Strategic", 265_000.0, 400, 20 - 2 * 365,
+        "Ironclad Manufacturing",
+        "red, renewing in 20 days",
+        "Manufacturing",
+        2,
+        2,
+        "Strategic",
+        265_000.0,
+        400,
+        20 - 2 * 365,
         (0.30, 0.36, 0.42, 0.5, 0.57, 0.64, 0.7, 0.72, 0.74, 0.75, 0.75, 0.76),
-        tickets=((-160, 2, "closed"), (-95, 2, "closed"), (-50, 3, "closed"), (-33, 2, "solved"),
-                 (-15, 2, "open")),
+        tickets=(
+            (-160, 2, "closed"),
+            (-95, 2, "closed"),
+            (-50, 3, "closed"),
+            (-33, 2, "solved"),
+            (-15, 2, "open"),
+        ),
         nps=((-220, 7, None), (-40, 4, "We are not seeing the value we expected.")),
-        csat=((-33, 2, "Took too long to get an answer."),), sponsor_engaged=0, last_touch=-70,
-        csm_call="at_risk", escalations=1,
-        objectives=(("Reduce average handle time", "min", 12.0, 8.0, 11.5, -10, "off_track"),
-                    ("Knowledge articles live", "articles", 0.0, 25.0, 6.0, 15, "off_track")),
+        csat=((-33, 2, "Took too long to get an answer."),),
+        sponsor_engaged=0,
+        last_touch=-70,
+        csm_call="at_risk",
+        escalations=1,
+        objectives=(
+            ("Reduce average handle time", "min", 12.0, 8.0, 11.5, -10, "off_track"),
+            ("Knowledge articles live", "articles", 0.0, 25.0, 6.0, 15, "off_track"),
+        ),
     ),
     PlantedAccount(
-        "Brightline Software", "green and an advocate (NPS 10)", "Software", 0, 1, "Core",
-        36_000.0, 70, 100 - 3 * 365, _STEADY,
-        tickets=((-110, 4, "closed"),), nps=((-150, 9, None), (-15, 10, "Great support and a "
-                                                                   "product that just works.")),
+        "Brightline Software",
+        "green and an advocate (NPS 10)",
+        "Software",
+        0,
+        1,
+        "Core",
+        36_000.0,
+        70,
+        100 - 3 * 365,
+        _STEADY,
+        tickets=((-110, 4, "closed"),),
+        nps=((-150, 9, None), (-15, 10, "Great support and a product that just works.")),
         last_touch=-8,
         objectives=(("Increase self-service resolution", "%", 20.0, 45.0, 41.0, 60, "on_track"),),
     ),
     PlantedAccount(
-        "Oldfield Media", "churned 40 days ago", "Media", 0, 0, "Scale", 14_400.0, 34,
+        "Oldfield Media",
+        "churned 40 days ago",
+        "Media",
+        0,
+        0,
+        "Scale",
+        14_400.0,
+        34,
         -40 - 2 * 365,
         (0.0, 0.0, 0.25, 0.33, 0.41, 0.5, 0.58, 0.64, 0.7, 0.72, 0.74, 0.75),
         tickets=((-150, 2, "closed"), (-100, 2, "closed"), (-70, 3, "closed")),
-        nps=((-120, 4, "Too expensive for what we use."),), champion_left=-110,
-        sponsor_engaged=0, last_touch=-75, past_outcome="churned", churned_on=-40,
+        nps=((-120, 4, "Too expensive for what we use."),),
+        champion_left=-110,
+        sponsor_engaged=0,
+        last_touch=-75,
+        past_outcome="churned",
+        churned_on=-40,
     ),
     PlantedAccount(
-        "Juniper Robotics", "brand new: too little data to score", "Manufacturing", 1, 1,
-        "Core", 48_000.0, 90, -5, (), activated_after=None, onboarding_pct=10.0, last_touch=-3,
+        "Juniper Robotics",
+        "brand new: too little data to score",
+        "Manufacturing",
+        1,
+        1,
+        "Core",
+        48_000.0,
+        90,
+        -5,
+        (),
+        activated_after=None,
+        onboarding_pct=10.0,
+        last_touch=-3,
     ),
     PlantedAccount(
-        "Maple Grove Foods", "detractor NPS on an otherwise healthy account",
-        "Food & Beverage", 0, 1, "Core", 27_000.0, 55, 230 - 365, _STEADY,
+        "Maple Grove Foods",
+        "detractor NPS on an otherwise healthy account",
+        "Food & Beverage",
+        0,
+        1,
+        "Core",
+        27_000.0,
+        55,
+        230 - 365,
+        _STEADY,
         tickets=((-75, 4, "closed"),),
-        nps=((-160, 8, None), (-6, 4, "Too expensive for what we use.")), last_touch=-9,
+        nps=((-160, 8, None), (-6, 4, "Too expensive for what we use.")),
+        last_touch=-9,
     ),
 )
 
@@ -877,30 +1266,85 @@ def _plant(p: PlantedAccount, number: int, cal: _Calendar, out: _Tables) -> bool
     if years >= 2 and lo <= last <= hi:
         after = 0.0 if churned else p.arr
         before = p.arr / 1.25 if p.past_outcome == "expanded" else p.arr
-        out.add("renewals", [(f"RN-{acc_id[4:]}-{cal.iso(last)[:4]}", acc_id, cal.iso(last),
-                              before, after, "likely", p.past_outcome, cal.iso(min(last, -1)))])
+        out.add(
+            "renewals",
+            [
+                (
+                    f"RN-{acc_id[4:]}-{cal.iso(last)[:4]}",
+                    acc_id,
+                    cal.iso(last),
+                    before,
+                    after,
+                    "likely",
+                    p.past_outcome,
+                    cal.iso(min(last, -1)),
+                )
+            ],
+        )
     if not churned:
-        out.add("renewals", [(f"RN-{acc_id[4:]}-{cal.iso(renewal)[:4]}", acc_id,
-                              cal.iso(renewal), p.arr, None, p.csm_call, None, None)])
+        out.add(
+            "renewals",
+            [
+                (
+                    f"RN-{acc_id[4:]}-{cal.iso(renewal)[:4]}",
+                    acc_id,
+                    cal.iso(renewal),
+                    p.arr,
+                    None,
+                    p.csm_call,
+                    None,
+                    None,
+                )
+            ],
+        )
     age = -p.start
-    stage = ("churned" if churned else "onboarding" if age < 90 else
-             "renewal" if renewal <= 90 else "adoption" if age < 365 else "growth")
+    stage = (
+        "churned"
+        if churned
+        else "onboarding"
+        if age < 90
+        else "renewal"
+        if renewal <= 90
+        else "adoption"
+        if age < 365
+        else "growth"
+    )
     activated = None if p.activated_after is None else cal.iso(p.start + p.activated_after)
     created = f"{cal.iso(p.start)}T09:00:00"
     custom = json.dumps({"region": "North America", "contract_type": "Annual"})
-    out.add("accounts", [(
-        acc_id, p.name, SEGMENTS[p.segment], p.tier, BOOK_OWNER, p.industry,
-        0.0 if churned else p.arr, PLANS[p.plan], stage, cal.iso(p.start), cal.iso(due),
-        "churned" if churned else "active", p.seats, p.onboarding_pct, activated,
-        p.sponsor_engaged, p.escalations, custom,
-        cal.iso(p.last_touch) + f"T{LAST_TOUCH_MINUTE // 60:02d}:{LAST_TOUCH_MINUTE % 60:02d}:00",
-        created, created,
-    )])
+    out.add(
+        "accounts",
+        [
+            (
+                acc_id,
+                p.name,
+                SEGMENTS[p.segment],
+                p.tier,
+                BOOK_OWNER,
+                p.industry,
+                0.0 if churned else p.arr,
+                PLANS[p.plan],
+                stage,
+                cal.iso(p.start),
+                cal.iso(due),
+                "churned" if churned else "active",
+                p.seats,
+                p.onboarding_pct,
+                activated,
+                p.sponsor_engaged,
+                p.escalations,
+                custom,
+                cal.iso(p.last_touch)
+                + f"T{LAST_TOUCH_MINUTE // 60:02d}:{LAST_TOUCH_MINUTE % 60:02d}:00",
+                created,
+                created,
+            )
+        ],
+    )
     return churned
 
 
-def _plant_usage(p: PlantedAccount, acc_id: str, cal: _Calendar, end: int,
-                 out: _Tables) -> None:
+def _plant_usage(p: PlantedAccount, acc_id: str, cal: _Calendar, end: int, out: _Tables) -> None:
     total = _FEATURES_TOTAL[p.plan]
     top = max(p.usage, default=1.0) or 1.0
     for month, share in enumerate(p.usage):
@@ -910,48 +1354,113 @@ def _plant_usage(p: PlantedAccount, acc_id: str, cal: _Calendar, end: int,
         mau = round(p.seats * share)
         dau = round(mau * 0.45, 1)
         used = round(total * 0.8 * (share / top) ** 0.5)
-        out.add("usage", [(acc_id, cal.iso(day), p.seats, mau, dau, mau, round(dau * 24),
-                           used, total)])
+        out.add(
+            "usage", [(acc_id, cal.iso(day), p.seats, mau, dau, mau, round(dau * 24), used, total)]
+        )
 
 
-def _plant_people(p: PlantedAccount, acc_id: str, number: int, cal: _Calendar,
-                  out: _Tables) -> None:
+def _plant_people(
+    p: PlantedAccount, acc_id: str, number: int, cal: _Calendar, out: _Tables
+) -> None:
     domain = p.name.split()[0].lower() + ".com"
-    people = [("champion", "Dana Fischer", "Support Manager", p.champion_left),
-              ("sponsor", "Robert Okafor", "VP Operations", p.sponsor_left),
-              ("user", "Lina Park", "Team Lead", None), ("user", "Tom Reyes", "Analyst", None)]
+    people = [
+        ("champion", "Dana Fischer", "Support Manager", p.champion_left),
+        ("sponsor", "Robert Okafor", "VP Operations", p.sponsor_left),
+        ("user", "Lina Park", "Team Lead", None),
+        ("user", "Tom Reyes", "Analyst", None),
+    ]
     if p.champion_left is not None:
         people.append(("user", "Chris Novak", "Operations Specialist", None))
     for k, (role, name, title, left) in enumerate(people, 1):
         first, last = name.lower().split()
-        out.add("contacts", [(f"CT-{number:06d}-{k:02d}", acc_id, name,
-                              f"{first}.{last}@{domain}", title, role,
-                              "negative" if left else "positive", 0 if left else 1,
-                              None if left is None else cal.iso(left))])
+        out.add(
+            "contacts",
+            [
+                (
+                    f"CT-{number:06d}-{k:02d}",
+                    acc_id,
+                    name,
+                    f"{first}.{last}@{domain}",
+                    title,
+                    role,
+                    "negative" if left else "positive",
+                    0 if left else 1,
+                    None if left is None else cal.iso(left),
+                )
+            ],
+        )
     answers = [(d, "nps", s, c) for d, s, c in p.nps] + [(d, "csat", s, c) for d, s, c in p.csat]
     for k, (day, kind, score, comment) in enumerate(sorted(answers), 1):
-        out.add("responses", [(f"NPS-P{number:03d}-{k:02d}", acc_id, f"CT-{number:06d}-03",
-                               cal.iso(day), kind, float(score), comment)])
+        out.add(
+            "responses",
+            [
+                (
+                    f"NPS-P{number:03d}-{k:02d}",
+                    acc_id,
+                    f"CT-{number:06d}-03",
+                    cal.iso(day),
+                    kind,
+                    float(score),
+                    comment,
+                )
+            ],
+        )
 
 
-def _plant_activity(p: PlantedAccount, acc_id: str, number: int, cal: _Calendar,
-                    out: _Tables) -> None:
+def _plant_activity(
+    p: PlantedAccount, acc_id: str, number: int, cal: _Calendar, out: _Tables
+) -> None:
     for k, (day, severity, status) in enumerate(sorted(p.tickets), 1):
         closed = status in ("solved", "closed")
         resolved = f"{cal.iso(min(day + 2, 0))}T16:00:00" if closed else None
-        out.add("tickets", [(f"T-P{number:03d}-{k:02d}", acc_id,
-                             _TICKET_SUBJECTS[(number + k) % len(_TICKET_SUBJECTS)],
-                             f"{cal.iso(day)}T10:00:00", severity, status,
-                             f"{cal.iso(day)}T11:00:00", resolved)])
+        out.add(
+            "tickets",
+            [
+                (
+                    f"T-P{number:03d}-{k:02d}",
+                    acc_id,
+                    _TICKET_SUBJECTS[(number + k) % len(_TICKET_SUBJECTS)],
+                    f"{cal.iso(day)}T10:00:00",
+                    severity,
+                    status,
+                    f"{cal.iso(day)}T11:00:00",
+                    resolved,
+                )
+            ],
+        )
     touches = sorted({p.last_touch, p.last_touch - 30, p.last_touch - 75, p.last_touch - 160})
     kinds = ("qbr", "email", "meeting", "call")
     for k, day in enumerate(t for t in touches if t >= p.start):
-        out.add("events", [(f"EV-P{number:03d}-{k + 1:02d}", acc_id,
-                            f"{cal.iso(day)}T{'17:30' if day == p.last_touch else '11:00'}:00",
-                            kinds[k % 4], _EVENT_TEXTS[kinds[k % 4]][0], BOOK_OWNER)])
+        out.add(
+            "events",
+            [
+                (
+                    f"EV-P{number:03d}-{k + 1:02d}",
+                    acc_id,
+                    f"{cal.iso(day)}T{'17:30' if day == p.last_touch else '11:00'}:00",
+                    kinds[k % 4],
+                    _EVENT_TEXTS[kinds[k % 4]][0],
+                    BOOK_OWNER,
+                )
+            ],
+        )
     for k, (title, unit, base, target, current, due, status) in enumerate(p.objectives, 1):
-        out.add("objectives", [(f"OB-P{number:03d}-{k:02d}", acc_id, title, base, target,
-                                current, unit, cal.iso(due), status)])
+        out.add(
+            "objectives",
+            [
+                (
+                    f"OB-P{number:03d}-{k:02d}",
+                    acc_id,
+                    title,
+                    base,
+                    target,
+                    current,
+                    unit,
+                    cal.iso(due),
+                    status,
+                )
+            ],
+        )
 
 
 def build_demo_tables(accounts: int, seed: int, today: date) -> tuple[dict[str, list[tuple]], int]:
@@ -1007,11 +1516,17 @@ def generate_demo(
             "replace everything in this book with demo data."
         )
     rows, churned = build_demo_tables(accounts, seed, today)
-    _write(book, rows, seed=seed, today=today, clear=bool(existing), progress=progress)
-    rescored = _compute_health(book, today, progress) if rescore else False
+    steps = _Steps(progress, sum(len(r) for r in rows.values()), accounts, rescore)
+    with book.write(durable=False):  # data and health history: all of it or none of it
+        _write(book, rows, seed=seed, today=today, clear=bool(existing), steps=steps)
+        rescored = _compute_health(book, today, steps) if rescore else False
     return DemoSummary(
-        path=Path(book.path), accounts=accounts, churned=churned,
-        rows={table: len(r) for table, r in rows.items()}, seed=seed, today=today,
+        path=Path(book.path),
+        accounts=accounts,
+        churned=churned,
+        rows={table: len(r) for table, r in rows.items()},
+        seed=seed,
+        today=today,
         rescored=rescored,
     )
 
@@ -1019,31 +1534,47 @@ def generate_demo(
 _WRITE_CHUNK = 50_000
 
 
-def _write(book, rows: dict[str, list[tuple]], *, seed: int, today: date, clear: bool,
-           progress: ProgressFn | None) -> None:
-    """All rows in one non-durable transaction: the book has all of the demo or none of it."""
-    total = sum(len(r) for r in rows.values())
-    done = 0
+class _Steps:
+    """One progress count for the whole run: rows written, then accounts scored per as-of date."""
+
+    def __init__(self, progress: ProgressFn | None, rows: int, accounts: int, rescore: bool):
+        self.progress = progress
+        self.done = 0
+        self.total = rows + (accounts * (USAGE_MONTHS + 1) if rescore else 0)
+
+    def advance(self, count: int) -> None:
+        """Count `count` more units of work done."""
+        self.done += count
+        if self.progress:
+            self.progress(min(self.done, self.total), self.total)
+
+
+def _write(
+    book, rows: dict[str, list[tuple]], *, seed: int, today: date, clear: bool, steps: _Steps
+) -> None:
+    """Insert every row (inside the caller's transaction)."""
     with book.write(durable=False) as conn:
         if clear:  # children, scores, alerts, plans and tasks go with their account
             conn.execute("DELETE FROM accounts")
         for table, cols in TABLE_COLS.items():
-            sql = (f"INSERT INTO {table} ({', '.join(cols)}) "
-                   f"VALUES ({', '.join('?' * len(cols))})")
+            sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
             batch = rows[table]
             for begin in range(0, len(batch), _WRITE_CHUNK):
-                conn.executemany(sql, batch[begin : begin + _WRITE_CHUNK])
-                done += len(batch[begin : begin + _WRITE_CHUNK])
-                if progress:
-                    progress(done, total)
+                chunk = batch[begin : begin + _WRITE_CHUNK]
+                conn.executemany(sql, chunk)
+                steps.advance(len(chunk))
         conn.executemany(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-            [("book_name", f"Demo book — {BOOK_OWNER}"), ("demo_seed", str(seed)),
-             ("demo_today", today.isoformat()), ("book_owner", BOOK_OWNER)],
+            [
+                ("book_name", f"Demo book — {BOOK_OWNER}"),
+                ("demo_seed", str(seed)),
+                ("demo_today", today.isoformat()),
+                ("book_owner", BOOK_OWNER),
+            ],
         )
 
 
-def _compute_health(book, today: date, progress: ProgressFn | None) -> bool:
+def _compute_health(book, today: date, steps: _Steps) -> bool:
     """Score the new book and backfill its health history (the scoring engine's job).
 
     Returns False when this csm has no scoring engine yet; the raw data is complete anyway.
@@ -1054,9 +1585,12 @@ def _compute_health(book, today: date, progress: ProgressFn | None) -> bool:
         if exc.name != "csm_tui.scoring.engine":
             raise
         return False
+    accounts = int(book.scalar("SELECT count(*) FROM accounts"))
     for as_of in history_dates(today):
         engine.rescore_all(book, today=as_of, history_only=True)
+        steps.advance(accounts)
     engine.rescore_all(book, today=today)
+    steps.advance(accounts)
     return True
 
 

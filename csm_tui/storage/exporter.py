@@ -24,8 +24,19 @@ from csm_tui.storage.parse import is_plain_number
 
 FORMATS = ("csv", "json")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FORECAST_COLUMNS = ("id", "account_id", "account_name", "due_date", "days_left", "arr",
-                    "health_score", "health_band", "churn_prob", "forecast_arr", "csm_call")
+FORECAST_COLUMNS = (
+    "id",
+    "account_id",
+    "account_name",
+    "due_date",
+    "days_left",
+    "arr",
+    "health_score",
+    "health_band",
+    "churn_prob",
+    "forecast_arr",
+    "csm_call",
+)
 
 
 @dataclass
@@ -59,8 +70,7 @@ def collect(book, kind_name: str, *, within: int | None = None) -> Export:
         return _accounts(book, kind)
     columns = kind.columns
     columns.insert(columns.index(ACCOUNT_REF) + 1, ACCOUNT_NAME)
-    select = ", ".join(f"t.{c}" if c != ACCOUNT_NAME else "a.name AS account_name"
-                       for c in columns)
+    select = ", ".join(f"t.{c}" if c != ACCOUNT_NAME else "a.name AS account_name" for c in columns)
     rows = book.query(
         f"SELECT {select} FROM {kind.table} t JOIN accounts a ON a.id = t.account_id "  # noqa: S608
         f"ORDER BY {', '.join('t.' + c.strip() for c in kind.order_by.split(','))}"

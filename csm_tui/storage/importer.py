@@ -52,14 +52,17 @@ CSV_FIELD_LIMIT = 16 * 1024 * 1024
 #: Characters a spreadsheet treats as a formula; csm's export prefixes such cells with "'".
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH_ROWS = 2_000
+#: Nested JSON objects are flattened this deep ("a.b.c"); deeper values stay whole.
+_FLATTEN_DEPTH = 3
+_SAVE_AS_CSV = " Save the sheet as CSV (UTF-8) in your spreadsheet and import that."
 _MAGIC = (
-    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook?); save the sheet as CSV and "
-                    "import that"),
-    (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook; save the sheet as CSV and import that"),
-    (b"SQLite format 3\x00", "an SQLite database, not a data file (to bring back a book use "
-                             "`csm restore`)"),
-    (b"%PDF", "a PDF document"), (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\x1f\x8b", "a gzip archive; unpack it first"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook?)", _SAVE_AS_CSV),
+    (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook", _SAVE_AS_CSV),
+    (b"SQLite format 3\x00", "an SQLite database", " To bring back a book use `csm restore`."),
+    (b"%PDF", "a PDF document", ""),
+    (b"\x89PNG", "a PNG image", ""),
+    (b"\xff\xd8\xff", "a JPEG image", ""),
+    (b"\x1f\x8b", "a gzip archive", " Unpack it first."),
 )
 #: Foreign keys checked before writing: (kind, field) → (table, what it is).
 REFERENCES = {
@@ -68,9 +71,18 @@ REFERENCES = {
     ("save-plans", "alert_id"): ("alerts", "alert"),
     ("nps", "contact_id"): ("contacts", "contact"),
 }
-_RENEWAL_STATUS = {"renewed": "renewed", "churned": "churned", "lost": "churned",
-                   "cancelled": "churned", "canceled": "churned", "expanded": "expanded",
-                   "downgraded": "downgraded", "pending": None, "open": None, "upcoming": None}
+_RENEWAL_STATUS = {
+    "renewed": "renewed",
+    "churned": "churned",
+    "lost": "churned",
+    "cancelled": "churned",
+    "canceled": "churned",
+    "expanded": "expanded",
+    "downgraded": "downgraded",
+    "pending": None,
+    "open": None,
+    "upcoming": None,
+}
 
 
 @dataclass
@@ -129,10 +141,12 @@ class ImportResult:
     account_ids: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """"Imported 1,000 accounts (980 new, 20 updated) from FILE"."""
+        """ "Imported 1,000 accounts (980 new, 20 updated) from FILE"."""
         verb = "Would import" if self.dry_run else "Imported"
-        text = (f"{verb} {self.total:,} {self.kind.noun} ({self.new:,} new, "
-                f"{self.updated:,} updated) from {self.path}")
+        text = (
+            f"{verb} {self.total:,} {self.kind.noun} ({self.new:,} new, "
+            f"{self.updated:,} updated) from {self.path}"
+        )
         extras = [f"{count:,} {noun}" for noun, count in self.side.items() if count]
         if extras:
             text += f", with {' and '.join(extras)}"
@@ -177,9 +191,9 @@ def _line_of(data: bytes | str, offset: int) -> int:
 
 
 def _refuse_binary(path: Path, data: bytes) -> None:
-    for magic, what in _MAGIC:
+    for magic, what, advice in _MAGIC:
         if data.startswith(magic):
-            raise CsmError(f"{path}: this is {what}, not a CSV, JSON or JSONL file.")
+            raise CsmError(f"{path}: this is {what}, not a CSV, JSON or JSONL file.{advice}")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return  # UTF-16 text: its NUL bytes are part of the encoding
     nul = data.find(b"\x00")
@@ -191,8 +205,10 @@ def _refuse_binary(path: Path, data: bytes) -> None:
     sample = data[:65536]
     controls = sum(b < 32 and b not in b"\t\n\r\f\v\x1a" for b in sample)
     if sample and controls / len(sample) > 0.01:
-        raise CsmError(f"{path}: the file looks like binary data, not text; csm imports CSV, "
-                       "JSON and JSONL files.")
+        raise CsmError(
+            f"{path}: the file looks like binary data, not text; csm imports CSV, "
+            "JSON and JSONL files."
+        )
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -201,8 +217,10 @@ def _decode(path: Path, data: bytes) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise CsmError(f"{path}:{_line_of(data, exc.start)}: the UTF-16 text is damaged "
-                           f"(byte {exc.start}).") from None
+            raise CsmError(
+                f"{path}:{_line_of(data, exc.start)}: the UTF-16 text is damaged "
+                f"(byte {exc.start})."
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as utf8_error:
@@ -222,8 +240,14 @@ def _pick_format(path: Path, text: str, fmt: str | None) -> str:
             raise UsageError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
         return fmt
     suffix = path.suffix.lower()
-    by_suffix = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json",
-                 ".jsonl": "jsonl", ".ndjson": "jsonl"}
+    by_suffix = {
+        ".csv": "csv",
+        ".tsv": "csv",
+        ".txt": "csv",
+        ".json": "json",
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+    }
     if suffix in by_suffix:
         return by_suffix[suffix]
     head = text.lstrip()
@@ -251,9 +275,9 @@ def _sniff_delimiter(text: str) -> str:
 
 def _read_csv(path: Path, text: str) -> Source:
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text),
-                        strict=True)
-    rows = _csv_rows(path, reader)
+    lines = io.StringIO(text, newline="").readlines()  # the reader's own physical lines
+    reader = csv.reader(lines, delimiter=_sniff_delimiter(text), strict=True)
+    rows = _csv_rows(path, reader, lines)
     try:
         row_number, header = next(rows)
     except StopIteration:
@@ -272,11 +296,12 @@ def _read_csv(path: Path, text: str) -> Source:
     return source
 
 
-def _csv_rows(path: Path, reader) -> Iterator[tuple[int, list[str] | str]]:
+def _csv_rows(path: Path, reader, lines: list[str]) -> Iterator[tuple[int, list[str] | str]]:
     """(spreadsheet row number, cells) per record; a quoting error yields its message."""
     number = 0
     while True:
         number += 1
+        first_line = reader.line_num
         try:
             cells = next(reader)
         except StopIteration:
@@ -284,18 +309,46 @@ def _csv_rows(path: Path, reader) -> Iterator[tuple[int, list[str] | str]]:
         except csv.Error as exc:
             yield number, f"{path}:{number}: {_csv_error_text(exc)}"
             return
+        if any('"' in cell for cell in cells):
+            bare = _bare_quote(cells, "".join(lines[first_line : reader.line_num]))
+            if bare is not None:
+                yield (
+                    number,
+                    (
+                        f'{path}:{number}: a stray quote (") in the unquoted cell '
+                        f"{bare[:40]!r}; wrap a cell that contains quotes in quotes and "
+                        'double each inner quote ("")'
+                    ),
+                )
+                return
         if cells and any(cell.strip() for cell in cells):
             yield number, cells
+
+
+def _bare_quote(cells: list[str], raw: str) -> str | None:
+    """The first cell holding a quote that was not written as a quoted cell (RFC 4180)."""
+    for cell in cells:
+        if '"' in cell and '"' + cell.replace('"', '""') + '"' not in raw:
+            return cell
+    return None
 
 
 def _csv_error_text(exc: csv.Error) -> str:
     text = str(exc)
     if "field larger than field limit" in text:
-        return (f"a cell is longer than {MAX_CELL_CHARS // 1_000_000} MB (is a closing quote "
-                "missing?)")
+        return (
+            f"a cell is longer than {MAX_CELL_CHARS // 1_000_000} MB (is a closing quote missing?)"
+        )
+    if "unexpected end of data" in text:
+        return (
+            'a quoted cell is never closed (its closing quote (") is missing), so the rest '
+            "of the file ran into it"
+        )
     if "expected" in text and "after" in text or "quote" in text:
-        return (f'a stray quote (") in a cell ({text}); a cell containing quotes must be '
-                'wrapped in quotes, with each inner quote doubled ("")')
+        return (
+            f'a stray quote (") in a cell ({text}); a cell containing quotes must be '
+            'wrapped in quotes, with each inner quote doubled ("")'
+        )
     return f"the CSV cannot be read here ({text})"
 
 
@@ -304,34 +357,45 @@ def _checked_headers(path: Path, header: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     for position, name in enumerate(headers, 1):
         if name and name in seen:
-            raise CsmError(f"{path}:1: the column {name!r} appears twice (columns {seen[name]} "
-                           f"and {position}); rename or remove one of them.")
+            raise CsmError(
+                f"{path}:1: the column {name!r} appears twice (columns {seen[name]} "
+                f"and {position}); rename or remove one of them."
+            )
         seen.setdefault(name, position)
         if len(name) > 200:
-            raise CsmError(f"{path}:1: column {position}'s header is {len(name):,} characters "
-                           "long; is this really a CSV file with a header row?")
+            raise CsmError(
+                f"{path}:1: column {position}'s header is {len(name):,} characters "
+                "long; is this really a CSV file with a header row?"
+            )
     if not any(headers):
         raise CsmError(f"{path}:1: the header row is blank; the first row must name the columns.")
     return headers
 
 
-def _csv_record(path: Path, number: int, headers: list[str], cells: list[str],
-                problems: list[str]) -> Record | None:
+def _csv_record(
+    path: Path, number: int, headers: list[str], cells: list[str], problems: list[str]
+) -> Record | None:
     if len(cells) != len(headers):
-        problems.append(f"{path}:{number}: row: has {len(cells)} cells but the header has "
-                        f"{len(headers)} columns (a missing or extra separator?)")
+        problems.append(
+            f"{path}:{number}: row: has {len(cells)} cells but the header has "
+            f"{len(headers)} columns (a missing or extra separator?)"
+        )
         return None
     values: dict[str, object] = {}
     for header, cell in zip(headers, cells, strict=True):
         if len(cell) > MAX_CELL_CHARS:
-            problems.append(f"{path}:{number}: {header or '(unnamed column)'}: the cell is "
-                            f"{len(cell) / 1_000_000:.1f} MB long; cells are limited to "
-                            f"{MAX_CELL_CHARS // 1_000_000} MB")
+            problems.append(
+                f"{path}:{number}: {header or '(unnamed column)'}: the cell is "
+                f"{len(cell) / 1_000_000:.1f} MB long; cells are limited to "
+                f"{MAX_CELL_CHARS // 1_000_000} MB"
+            )
             return None
         if not header:
             if cell.strip():
-                problems.append(f"{path}:{number}: (unnamed column): a value in a column with "
-                                "no header; name the column in row 1")
+                problems.append(
+                    f"{path}:{number}: (unnamed column): a value in a column with "
+                    "no header; name the column in row 1"
+                )
             continue
         values[header] = unquote_cell(cell)
     return Record(number, values)
@@ -348,8 +412,10 @@ def _read_json(path: Path, text: str, kind: Kind | None) -> Source:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CsmError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg} (line {exc.lineno}, "
-                       f"column {exc.colno}).") from None
+        raise CsmError(
+            f"{path}:{exc.lineno}: not valid JSON: {exc.msg} (line {exc.lineno}, "
+            f"column {exc.colno})."
+        ) from None
     except RecursionError:
         raise CsmError(f"{path}: the JSON is nested too deeply to be a data file.") from None
     items = _json_items(path, data, kind)
@@ -373,15 +439,19 @@ def _json_items(path: Path, data: object, kind: Kind | None) -> list:
         if not lists:
             return [data]  # a single record
     found = type(data).__name__.replace("dict", "object").replace("str", "string")
-    raise CsmError(f"{path}: the JSON has the wrong shape: expected a list of objects (one per "
-                   f'record) or an object such as {{"accounts": [...]}}; found {found}.')
+    raise CsmError(
+        f"{path}: the JSON has the wrong shape: expected a list of objects (one per "
+        f'record) or an object such as {{"accounts": [...]}}; found {found}.'
+    )
 
 
 def _add_json_record(source: Source, number: int, item: object, kind: Kind | None) -> None:
     if not isinstance(item, dict):
         found = "a list" if isinstance(item, list) else f"{json.dumps(item)[:30]}"
-        source.problems.append(f"{source.path}:{number}: record: expected an object "
-                               f"{{\"field\": value, …}}, found {found}")
+        source.problems.append(
+            f"{source.path}:{number}: record: expected an object "
+            f'{{"field": value, …}}, found {found}'
+        )
         return
     values = _flatten(item, kind)
     for key in values:
@@ -393,13 +463,15 @@ def _add_json_record(source: Source, number: int, item: object, kind: Kind | Non
 def _flatten(item: dict, kind: Kind | None, prefix: str = "") -> dict[str, object]:
     """Nested objects become dotted keys ("usage_metrics.monthly_active_users"), except JSON
     columns (explain, detail, reasons) and an account's "custom" object."""
-    keep_whole = {"custom"} | {f.name for f in (kind.fields if kind else ()) if f.type == JSON_VALUE}
+    keep_whole = {"custom"} | {
+        f.name for f in (kind.fields if kind else ()) if f.type == JSON_VALUE
+    }
     flat: dict[str, object] = {}
     for key, value in item.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict) and not prefix and key in keep_whole:
             flat[name] = value
-        elif isinstance(value, dict):
+        elif isinstance(value, dict) and prefix.count(".") < _FLATTEN_DEPTH:
             flat.update(_flatten(value, kind, f"{name}."))
         else:
             flat[name] = value
@@ -458,8 +530,10 @@ class AccountIndex:
         if len(matches) == 1:
             return matches[0]
         if matches:
-            raise parse.ValueProblem(f"{ref!r} matches {len(matches)} accounts "
-                                     f"({', '.join(sorted(matches)[:5])}); use the account id")
+            raise parse.ValueProblem(
+                f"{ref!r} matches {len(matches)} accounts "
+                f"({', '.join(sorted(matches)[:5])}); use the account id"
+            )
         raise parse.ValueProblem(f"no account with id or name {ref!r} (import accounts first)")
 
 
@@ -506,8 +580,11 @@ class _Checker:
 
     def _account_extras(self, number: int, fields: dict, row: dict) -> bool:
         """Seed-003 and churn-data columns that become other records or the status."""
-        checks = ((MAU_TODAY, lambda v: parse.parse_in_range(v, 0, 1e9, what="users")),
-                  (CHURNED, parse.parse_bool), (RENEWAL_HISTORY, check_renewal_history))
+        checks = (
+            (MAU_TODAY, lambda v: parse.parse_in_range(v, 0, 1e9, what="users")),
+            (CHURNED, parse.parse_bool),
+            (RENEWAL_HISTORY, check_renewal_history),
+        )
         ok = True
         for name, convert in checks:
             if parse.blank(fields.get(name)) and not isinstance(fields.get(name), list):
@@ -556,8 +633,12 @@ class _Checker:
         key = tuple(row.get(k) for k in kind.key)
         if key[0] is not None and key in self.seen:
             what = "id" if kind.key == ("id",) else " and ".join(kind.key)
-            self.problem(number, kind.key[-1], f"duplicate {what} {_key_text(key)} (also on row "
-                                               f"{self.seen[key]}); each must appear once")
+            self.problem(
+                number,
+                kind.key[-1],
+                f"duplicate {what} {_key_text(key)} (also on row "
+                f"{self.seen[key]}); each must appear once",
+            )
             return False
         self.seen[key] = number
         return True
@@ -638,8 +719,9 @@ def _alert_natural_keys(book) -> dict[tuple, int]:
 
 def _required_columns(path: Path, kind: Kind, columns: ColumnMap, headers: list[str]) -> None:
     mapped = set(columns.fields.values())
-    missing = [f.name for f in kind.fields
-               if f.required and f.name != ACCOUNT_REF and f.name not in mapped]
+    missing = [
+        f.name for f in kind.fields if f.required and f.name != ACCOUNT_REF and f.name not in mapped
+    ]
     if kind.has_account and not mapped & {ACCOUNT_REF, ACCOUNT_NAME}:
         missing.insert(0, "account_id (or account_name)")
     if kind.name == "accounts" and not mapped & {"id", "name"}:
@@ -654,11 +736,21 @@ def _required_columns(path: Path, kind: Kind, columns: ColumnMap, headers: list[
         )
 
 
-def plan_import(book, source: Source, kind: Kind, overrides: dict[str, str] | None = None,
-                progress: ProgressFn | None = None) -> Plan:
+def plan_import(
+    book,
+    source: Source,
+    kind: Kind,
+    overrides: dict[str, str] | None = None,
+    progress: ProgressFn | None = None,
+) -> Plan:
     """Validate every record and return what to write; ImportRejected lists all bad rows."""
+    if source.problems and not source.records:  # nothing readable: the row errors say why
+        raise ImportRejected(
+            f"{source.path}: no record could be read; nothing was imported.", source.problems
+        )
     columns = map_headers(kind, source.headers, overrides)
-    _required_columns(source.path, kind, columns, source.headers)
+    if source.records or source.format == "csv":  # an empty JSON list has no columns to check
+        _required_columns(source.path, kind, columns, source.headers)
     checker = _Checker(book, source, kind, columns)
     main = Planned(kind, file_columns=set(columns.fields.values()) - {ACCOUNT_NAME})
     total = len(source.records)
@@ -696,16 +788,23 @@ def _account_side_rows(main: Planned, checker: _Checker) -> list[Planned]:
     """Seed-003 style accounts: MAU → today's usage snapshot; renewal_history → renewals;
     a "Churn"/"churned" yes/no → status."""
     usage = Planned(KINDS["usage"], file_columns={"mau", "active_users"})
-    renewals = Planned(KINDS["renewals"], file_columns={"due_date", "arr_before", "outcome",
-                                                        "closed_on"})
+    renewals = Planned(
+        KINDS["renewals"], file_columns={"due_date", "arr_before", "outcome", "closed_on"}
+    )
     for row in main.rows:
         churned = row.pop(CHURNED, None)
         if churned is not None and "status" not in main.file_columns:
             row["status"] = "churned" if churned else "active"
         mau = row.pop(MAU_TODAY, None)
         if mau is not None:
-            usage.rows.append({ACCOUNT_REF: row["id"], "date": today().isoformat(),
-                               "mau": mau, "active_users": int(mau)})
+            usage.rows.append(
+                {
+                    ACCOUNT_REF: row["id"],
+                    "date": today().isoformat(),
+                    "mau": mau,
+                    "active_users": int(mau),
+                }
+            )
         history = row.pop(RENEWAL_HISTORY, None)
         if history:
             renewals.rows.extend(_history_renewals(row, history))
@@ -726,9 +825,16 @@ def _history_renewals(account: dict, history: list[dict]) -> list[dict]:
     for entry in history:
         year, outcome = int(entry["year"]), entry["outcome"]
         due = _in_year(expiry, year) if outcome or not expiry else expiry
-        rows.append({"id": f"RN-{slug(account['id'])}-{year}", ACCOUNT_REF: account["id"],
-                     "due_date": due, "arr_before": account.get("arr") or 0.0,
-                     "outcome": outcome, "closed_on": due if outcome else None})
+        rows.append(
+            {
+                "id": f"RN-{slug(account['id'])}-{year}",
+                ACCOUNT_REF: account["id"],
+                "due_date": due,
+                "arr_before": account.get("arr") or 0.0,
+                "outcome": outcome,
+                "closed_on": due if outcome else None,
+            }
+        )
     return rows
 
 
@@ -747,16 +853,18 @@ def check_renewal_history(value: object) -> list[dict]:
         except json.JSONDecodeError:
             raise parse.ValueProblem("expected a JSON list of {year, status}") from None
     if not isinstance(value, list):
-        raise parse.ValueProblem("expected a list of {\"year\": 2025, \"status\": \"Renewed\"}")
+        raise parse.ValueProblem('expected a list of {"year": 2025, "status": "Renewed"}')
     entries = []
     for entry in value:
         if not isinstance(entry, dict):
-            raise parse.ValueProblem("each entry must be {\"year\": …, \"status\": …}")
+            raise parse.ValueProblem('each entry must be {"year": …, "status": …}')
         year = parse.parse_in_range(entry.get("year"), 1900, 2200, what="year")
         status = str(entry.get("status") or "").strip().lower()
         if year is None or status not in _RENEWAL_STATUS:
-            raise parse.ValueProblem(f"{json.dumps(entry)[:60]}: needs a year and a status "
-                                     "of Renewed, Churned or Pending")
+            raise parse.ValueProblem(
+                f"{json.dumps(entry)[:60]}: needs a year and a status "
+                "of Renewed, Churned or Pending"
+            )
         entries.append({"year": int(year), "outcome": _RENEWAL_STATUS[status]})
     return entries
 
@@ -778,8 +886,10 @@ def write_plan(book, plan: Plan, progress: ProgressFn | None = None) -> None:
                 conn.executemany(sql, batch)
                 done += len(batch)
                 if progress:
-                    progress(len(plan.main.rows) + done * len(plan.main.rows) // max(total, 1),
-                             len(plan.main.rows) * 2)
+                    progress(
+                        len(plan.main.rows) + done * len(plan.main.rows) // max(total, 1),
+                        len(plan.main.rows) * 2,
+                    )
 
 
 def _statements(planned: Planned) -> Iterator[tuple[str, list[tuple]]]:
@@ -791,7 +901,7 @@ def _statements(planned: Planned) -> Iterator[tuple[str, list[tuple]]]:
     for columns, rows in groups.items():
         sql = _upsert_sql(planned.kind, columns, planned.file_columns)
         for start in range(0, len(rows), BATCH_ROWS):
-            batch = rows[start:start + BATCH_ROWS]
+            batch = rows[start : start + BATCH_ROWS]
             yield sql, [tuple(_db_value(row[c]) for c in columns) for row in batch]
 
 
@@ -803,7 +913,7 @@ def _fill_defaults(kind: Kind, row: dict) -> None:
 
 def _db_value(value: object) -> object:
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return int(value)
     return value
@@ -812,16 +922,23 @@ def _db_value(value: object) -> object:
 def _upsert_sql(kind: Kind, columns: tuple[str, ...], file_columns: set[str]) -> str:
     names = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
-    updates = [f"{c} = excluded.{c}" for c in columns
-               if c not in kind.key and (c in file_columns or c == ACCOUNT_REF)]
+    updates = [
+        f"{c} = excluded.{c}"
+        for c in columns
+        if c not in kind.key and (c in file_columns or c == ACCOUNT_REF)
+    ]
     if kind.name == "accounts":
         updates = [u for u in updates if not u.startswith("custom ")]
-        updates += ["custom = json_patch(accounts.custom, excluded.custom)",
-                    "updated_at = strftime('%Y-%m-%dT%H:%M:%S','now')"]
+        updates += [
+            "custom = json_patch(accounts.custom, excluded.custom)",
+            "updated_at = strftime('%Y-%m-%dT%H:%M:%S','now')",
+        ]
     conflict = ", ".join(kind.key)
     action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
-    return (f"INSERT INTO {kind.table} ({names}) VALUES ({marks}) "  # noqa: S608
-            f"ON CONFLICT({conflict}) {action}")
+    return (
+        f"INSERT INTO {kind.table} ({names}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT({conflict}) {action}"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -829,10 +946,17 @@ def _upsert_sql(kind: Kind, columns: tuple[str, ...], file_columns: set[str]) ->
 # --------------------------------------------------------------------------------------------
 
 
-def import_file(book, path: Path, kind_name: str = "accounts", *, fmt: str | None = None,
-                overrides: dict[str, str] | None = None, dry_run: bool = False,
-                progress: ProgressFn | None = None, source: Source | None = None
-                ) -> ImportResult:
+def import_file(
+    book,
+    path: Path,
+    kind_name: str = "accounts",
+    *,
+    fmt: str | None = None,
+    overrides: dict[str, str] | None = None,
+    dry_run: bool = False,
+    progress: ProgressFn | None = None,
+    source: Source | None = None,
+) -> ImportResult:
     """Import `path` as `kind_name` records; validate everything, then write all or nothing.
 
     `source` is the file already read by `read_source` (so a caller can check it first)."""
@@ -849,11 +973,16 @@ def import_file(book, path: Path, kind_name: str = "accounts", *, fmt: str | Non
 
 def _clear_alert_clashes(conn, planned: Planned) -> None:
     """Only one live alert per account and rule: an imported live alert replaces another."""
-    live = [(r[ACCOUNT_REF], r["rule"], r.get("id") or -1) for r in planned.rows
-            if (r.get("status") or "open") != "done"]
+    live = [
+        (r[ACCOUNT_REF], r["rule"], r.get("id") or -1)
+        for r in planned.rows
+        if (r.get("status") or "open") != "done"
+    ]
     if live:
-        conn.executemany("DELETE FROM alerts WHERE account_id = ? AND rule = ? "
-                         "AND status != 'done' AND id != ?", live)
+        conn.executemany(
+            "DELETE FROM alerts WHERE account_id = ? AND rule = ? AND status != 'done' AND id != ?",
+            live,
+        )
 
 
 def _result(path: Path, plan: Plan, dry_run: bool) -> ImportResult:
@@ -861,14 +990,22 @@ def _result(path: Path, plan: Plan, dry_run: bool) -> ImportResult:
     keys = main.keys()
     new_keys = [_key_label(k) for k in keys if k not in main.existing]
     updated_keys = [_key_label(k) for k in keys if k in main.existing]
-    account_ids = sorted({str(r.get("id") if main.kind.name == "accounts" else r[ACCOUNT_REF])
-                          for r in main.rows})
+    account_ids = sorted(
+        {str(r.get("id") if main.kind.name == "accounts" else r[ACCOUNT_REF]) for r in main.rows}
+    )
     return ImportResult(
-        path=path, kind=main.kind, total=len(main.rows), new=len(new_keys),
-        updated=len(updated_keys), dry_run=dry_run,
+        path=path,
+        kind=main.kind,
+        total=len(main.rows),
+        new=len(new_keys),
+        updated=len(updated_keys),
+        dry_run=dry_run,
         side={p.kind.noun: len(p.rows) for p in plan.side},
-        custom_columns=list(plan.columns.custom), ignored_columns=plan.columns.ignored,
-        new_keys=new_keys, updated_keys=updated_keys, account_ids=account_ids,
+        custom_columns=list(plan.columns.custom),
+        ignored_columns=plan.columns.ignored,
+        new_keys=new_keys,
+        updated_keys=updated_keys,
+        account_ids=account_ids,
     )
 
 

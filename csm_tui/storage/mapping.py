@@ -25,41 +25,125 @@ CUSTOM_PREFIX = "custom."
 #: Account pseudo-fields the importer turns into other records or into `status`.
 MAU_TODAY, RENEWAL_HISTORY, CHURNED = "mau_today", "renewal_history", "churned"
 
-_ACCOUNT_REF_SYNONYMS = ("account id", "account", "customer id", "company id", "organization id",
-                         "org id", "account number", "record id", "accountid", "customerid")
-_ACCOUNT_NAME_SYNONYMS = ("account name", "organization", "organization name", "company",
-                          "company name", "customer", "customer name", "org", "organisation")
+_ACCOUNT_REF_SYNONYMS = (
+    "account id",
+    "account",
+    "customer id",
+    "company id",
+    "organization id",
+    "org id",
+    "account number",
+    "record id",
+    "accountid",
+    "customerid",
+)
+_ACCOUNT_NAME_SYNONYMS = (
+    "account name",
+    "organization",
+    "organization name",
+    "company",
+    "company name",
+    "customer",
+    "customer name",
+    "org",
+    "organisation",
+)
 
 #: kind → field → synonyms (normalised), best first. A field's own name always matches first.
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "accounts": {
-        "id": ("account id", "record id", "company id", "customer id", "customerid", "accountid",
-               "account number", "external id", "acct id", "account external id"),
-        "name": ("account name", "company name", "customer name", "company", "customer",
-                 "organization", "organization name", "account", "organisation"),
-        "owner": ("account owner", "company owner", "csm", "customer success manager",
-                  "csm owner", "hubspot owner", "owner name", "account owner name",
-                  "success manager", "assigned csm"),
+        "id": (
+            "account id",
+            "record id",
+            "company id",
+            "customer id",
+            "customerid",
+            "accountid",
+            "account number",
+            "external id",
+            "acct id",
+            "account external id",
+        ),
+        "name": (
+            "account name",
+            "company name",
+            "customer name",
+            "company",
+            "customer",
+            "organization",
+            "organization name",
+            "account",
+            "organisation",
+        ),
+        "owner": (
+            "account owner",
+            "company owner",
+            "csm",
+            "customer success manager",
+            "csm owner",
+            "hubspot owner",
+            "owner name",
+            "account owner name",
+            "success manager",
+            "assigned csm",
+        ),
         "segment": ("customer segment", "market segment", "account segment"),
         "tier": ("coverage tier", "service tier", "support tier", "account tier", "csm tier"),
         "industry": ("industry vertical", "vertical"),
-        "arr": ("annual recurring revenue", "arr usd", "contract value", "annual contract value",
-                "acv", "recurring revenue", "current arr", "subscription value", "arr amount",
-                "annual recurring revenue arr"),
+        "arr": (
+            "annual recurring revenue",
+            "arr usd",
+            "contract value",
+            "annual contract value",
+            "acv",
+            "recurring revenue",
+            "current arr",
+            "subscription value",
+            "arr amount",
+            "annual recurring revenue arr",
+        ),
         "plan": ("subscription plan", "product plan", "pricing plan", "edition", "package"),
-        "stage": ("lifecycle stage", "lifecycle", "customer stage", "journey stage",
-                  "lifecycle stage name"),
-        "start_date": ("customer since", "contract start date", "contract start",
-                       "become a customer date", "became a customer date", "subscription start"),
-        "renewal_date": ("contract expiration", "contract end date", "contract end",
-                         "contract expiration date", "expiration date", "next renewal date",
-                         "renewal", "subscription end date", "renewal due date"),
+        "stage": (
+            "lifecycle stage",
+            "lifecycle",
+            "customer stage",
+            "journey stage",
+            "lifecycle stage name",
+        ),
+        "start_date": (
+            "customer since",
+            "contract start date",
+            "contract start",
+            "become a customer date",
+            "became a customer date",
+            "subscription start",
+        ),
+        "renewal_date": (
+            "contract expiration",
+            "contract end date",
+            "contract end",
+            "contract expiration date",
+            "expiration date",
+            "next renewal date",
+            "renewal",
+            "subscription end date",
+            "renewal due date",
+        ),
         "status": ("account status", "customer status"),
         "seats": ("licensed seats", "licenses", "seat count", "number of seats", "licences"),
-        "onboarding_pct": ("onboarding", "onboarding percent", "onboarding completion",
-                           "onboarding progress", "onboarding complete"),
-        "activated_on": ("activation date", "first value date", "go live date",
-                         "time to value date"),
+        "onboarding_pct": (
+            "onboarding",
+            "onboarding percent",
+            "onboarding completion",
+            "onboarding progress",
+            "onboarding complete",
+        ),
+        "activated_on": (
+            "activation date",
+            "first value date",
+            "go live date",
+            "time to value date",
+        ),
         "sponsor_engaged": ("executive sponsor engaged", "sponsor engagement"),
         "open_escalations": ("escalations", "open escalation count"),
         "health_score": ("health", "customer health score", "health score value"),
@@ -81,11 +165,23 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "left_on": ("left date", "departure date", "left company on"),
     },
     "usage": {
-        "date": ("day", "snapshot date", "event date", "period", "week", "month", "as of",
-                 "report date"),
+        "date": (
+            "day",
+            "snapshot date",
+            "event date",
+            "period",
+            "week",
+            "month",
+            "as of",
+            "report date",
+        ),
         "seats": ("licensed seats", "licenses", "seat count"),
-        "active_users": ("active users", "users active", "active user count",
-                         "monthly active users"),
+        "active_users": (
+            "active users",
+            "users active",
+            "active user count",
+            "monthly active users",
+        ),
         "dau": ("daily active users", "avg dau", "average dau"),
         "mau": ("monthly active users mau", "avg mau"),
         "logins": ("sessions", "login count", "number of logins", "total sessions"),
@@ -95,24 +191,56 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "tickets": {
         "id": ("ticket id", "ticket", "ticket number", "case number", "case id"),
         "subject": ("title", "summary", "ticket subject"),
-        "opened_at": ("created at", "created", "opened", "date opened", "created date",
-                      "opened date", "submitted at"),
+        "opened_at": (
+            "created at",
+            "created",
+            "opened",
+            "date opened",
+            "created date",
+            "opened date",
+            "submitted at",
+        ),
         "severity": ("priority", "sev", "ticket priority"),
         "status": ("ticket status", "state"),
-        "first_response_at": ("first response", "first replied at", "first reply at",
-                              "first response time"),
+        "first_response_at": (
+            "first response",
+            "first replied at",
+            "first reply at",
+            "first response time",
+        ),
         "resolved_at": ("solved at", "resolved", "closed at", "date closed", "solved"),
     },
     "nps": {
         "id": ("response id", "survey response id", "submission id"),
         "contact_id": ("contact", "respondent id"),
-        "date": ("submitted at", "response date", "created at", "submitted", "survey date",
-                 "responded at", "timestamp"),
+        "date": (
+            "submitted at",
+            "response date",
+            "created at",
+            "submitted",
+            "survey date",
+            "responded at",
+            "timestamp",
+        ),
         "kind": ("survey", "survey type", "type"),
-        "score": ("nps", "nps score", "rating", "likelihood to recommend", "recommend score",
-                  "csat", "csat score"),
-        "comment": ("comments", "feedback", "reason", "why", "verbatim", "open text",
-                    "what is the reason for your score"),
+        "score": (
+            "nps",
+            "nps score",
+            "rating",
+            "likelihood to recommend",
+            "recommend score",
+            "csat",
+            "csat score",
+        ),
+        "comment": (
+            "comments",
+            "feedback",
+            "reason",
+            "why",
+            "verbatim",
+            "open text",
+            "what is the reason for your score",
+        ),
     },
     "timeline": {
         "id": ("event id", "activity id"),
@@ -144,9 +272,16 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
 
 #: Survey tools name columns after the question: match these by how the header starts.
 PREFIXES: dict[str, dict[str, tuple[str, ...]]] = {
-    "nps": {"score": ("how likely", "on a scale", "likelihood to recommend"),
-            "comment": ("what is the reason", "why did you", "what could we", "what is the "
-                        "primary reason", "tell us why")},
+    "nps": {
+        "score": ("how likely", "on a scale", "likelihood to recommend"),
+        "comment": (
+            "what is the reason",
+            "why did you",
+            "what could we",
+            "what is the primary reason",
+            "tell us why",
+        ),
+    },
 }
 _PREFIX_RANK = 100  # behind every exact synonym
 
@@ -165,7 +300,7 @@ class ColumnMap:
 
 
 def normalise_header(header: str) -> str:
-    """"Company_Name", "companyName", "Company name " → "company name"; drops "(USD)", "__c"."""
+    """ "Company_Name", "companyName", "Company name " → "company name"; drops "(USD)", "__c"."""
     text = re.sub(r"__c$", "", header.strip())
     text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)  # camelCase → camel Case
     text = re.sub(r"[^0-9a-zA-Z]+", " ", text.lower())
@@ -187,8 +322,11 @@ def field_synonyms(kind: Kind) -> dict[str, tuple[str, ...]]:
     return table
 
 
-def _best_match(header: str, table: dict[str, tuple[str, ...]],
-                prefixes: dict[str, tuple[str, ...]] | None = None) -> tuple[str, int] | None:
+def _best_match(
+    header: str,
+    table: dict[str, tuple[str, ...]],
+    prefixes: dict[str, tuple[str, ...]] | None = None,
+) -> tuple[str, int] | None:
     best: tuple[str, int] | None = None
     for form in dict.fromkeys((normalise_header(header), _without_unit(header))):
         for name, words in table.items():
@@ -204,8 +342,9 @@ def _best_match(header: str, table: dict[str, tuple[str, ...]],
     return best
 
 
-def map_headers(kind: Kind, headers: list[str], overrides: dict[str, str] | None = None
-                ) -> ColumnMap:
+def map_headers(
+    kind: Kind, headers: list[str], overrides: dict[str, str] | None = None
+) -> ColumnMap:
     """Map `headers` onto `kind`'s fields; `overrides` ({SRC: DEST}) come from `--map`."""
     overrides = _checked_overrides(kind, headers, overrides or {})
     table = field_synonyms(kind)
@@ -241,19 +380,22 @@ def _drop_overridden_duplicates(result: ColumnMap, overrides: dict[str, str]) ->
             result.ignored.append(header)
 
 
-def _checked_overrides(kind: Kind, headers: list[str], overrides: dict[str, str]
-                       ) -> dict[str, str]:
+def _checked_overrides(kind: Kind, headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
     table = field_synonyms(kind)
     checked = {}
     for source, dest in overrides.items():
         if source not in headers:
-            raise UsageError(f"--map {source}={dest}: the file has no column {source!r} "
-                             f"(its columns: {', '.join(headers)})")
+            raise UsageError(
+                f"--map {source}={dest}: the file has no column {source!r} "
+                f"(its columns: {', '.join(headers)})"
+            )
         name = dest.strip().lower().replace(" ", "_")
         if name not in table and name != "custom":
             fields = ", ".join(sorted(n for n in table if not n.startswith(("mau_", "renewal_h"))))
-            raise UsageError(f"--map {source}={dest}: {kind.name} have no field {dest!r} "
-                             f"(fields: {fields}, or 'custom' to keep it as a custom attribute)")
+            raise UsageError(
+                f"--map {source}={dest}: {kind.name} have no field {dest!r} "
+                f"(fields: {fields}, or 'custom' to keep it as a custom attribute)"
+            )
         checked[source] = name
     return checked
 
@@ -264,8 +406,9 @@ def parse_map_options(options: list[str] | None) -> dict[str, str]:
     for option in options or []:
         source, sep, dest = option.partition("=")
         if not sep or not source.strip() or not dest.strip():
-            raise UsageError(f"--map {option!r}: write it as SOURCE_COLUMN=FIELD, "
-                             "e.g. --map 'Client Name=name'")
+            raise UsageError(
+                f"--map {option!r}: write it as SOURCE_COLUMN=FIELD, e.g. --map 'Client Name=name'"
+            )
         result[source.strip()] = dest.strip()
     return result
 

@@ -22,8 +22,16 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _SHORT_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})$")
-_TEXT_DATE_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y",
-                      "%d-%b-%Y", "%d-%b-%y")
+_TEXT_DATE_FORMATS = (
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+)
 _TRUE = {"yes", "y", "true", "t", "1", "on", "x", "✓"}
 _FALSE = {"no", "n", "false", "f", "0", "off", "-", "✗"}
 
@@ -45,7 +53,9 @@ def _text(value: object) -> str:
 
 def parse_text(value: object) -> str | None:
     """Plain text, stripped; None when empty."""
-    return None if blank(value) else _text(value)
+    if isinstance(value, str):  # the common case, kept fast for large files
+        return value.strip() or None
+    return None if value is None else _text(value)
 
 
 def parse_number(value: object) -> float | None:
@@ -57,9 +67,15 @@ def parse_number(value: object) -> float | None:
     if isinstance(value, (int, float)):
         return _finite(float(value), str(value))
     raw = _text(value)
-    text = _CURRENCY.sub("", raw)
+    if raw[:1].isdigit() and "_" not in raw:  # fast path: "1200", "12.5", "3e4"
+        try:
+            return _finite(float(raw), raw)
+        except ValueError:
+            pass
+    sign, text = ("-", raw[1:].lstrip()) if raw[:1] in "-−" else ("", raw)  # "-$5,000"
+    text = _CURRENCY.sub("", text)
     negative = text.startswith("(") and text.endswith(")")
-    text = _SPACES.sub("", text.strip("()"))
+    text = sign + _SPACES.sub("", text.strip("()"))
     text = _normalise_separators(text)
     if not _PLAIN_NUMBER.match(text):
         raise ValueProblem(f"{raw!r} is not a number")
@@ -177,6 +193,11 @@ def parse_date(value: object, order: str | None = None) -> date | None:
     if isinstance(value, (datetime, date)):
         return value.date() if isinstance(value, datetime) else value
     text = _text(value)
+    if len(text) == 10 and text[4] == "-":  # fast path for ISO dates; slow path explains errors
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
     iso = _ISO_DATE.match(text)
     if iso:
         return _real_date(text, int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
@@ -208,9 +229,7 @@ def _real_date(text: str, year: int, month: int, day: int) -> date:
     days = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
     if not 1 <= day <= days:
         name = calendar.month_name[month]
-        raise ValueProblem(
-            f"{text!r} is not a real date ({name} {year} has {days} days)"
-        )
+        raise ValueProblem(f"{text!r} is not a real date ({name} {year} has {days} days)")
     if not 1900 <= year <= 2200:
         raise ValueProblem(f"{text!r}: the year {year} is not plausible")
     return date(year, month, day)

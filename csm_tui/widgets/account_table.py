@@ -283,15 +283,19 @@ class AccountTable(ScrollView, can_focus=True):
 
     def _column_at(self, x: int) -> str | None:
         start = 0
-        for column, width in layout(self.size.width):
+        for column, width in layout(self._width):
             if start <= x < start + width + 1:
                 return None if column.key == "days" else column.key
             start += width + 1
         return None
 
     # -- drawing -------------------------------------------------------------------------------
+    @property
+    def _width(self) -> int:
+        return self.scrollable_content_region.width  # without the scrollbar
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._width
         base = self.rich_style
         if y == 0:
             return self._strip(self._header_text(width), width, base, "account-table--header")

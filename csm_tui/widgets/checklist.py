@@ -134,10 +134,7 @@ class Checklist(OptionList):
     @staticmethod
     def _line(row: _Row) -> Text:
         box = "☑" if row.done else "☐"
-        style = "dim strike" if row.done else ("bold red" if row.overdue else "")
-        due = f"due {row.due_date}" if row.due_date else ""
-        if row.overdue:
-            due += " · overdue"
-        return Text.assemble(
-            f"  {box} ", (row.title, style), "  ", (due, "red" if row.overdue else "dim")
-        )
+        title_style = "dim strike" if row.done else ("bold red" if row.overdue else "")
+        due_style = "bold red" if row.overdue else "dim"
+        due = f"{row.due_date or '':<10}" + ("!" if row.overdue else " ")
+        return Text.assemble(f"  {box} ", (due, due_style), " ", (row.title, title_style))

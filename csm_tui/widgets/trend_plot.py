@@ -21,6 +21,8 @@ Number = float | int | None
 #: Series colours in order, unless the caller names one per series.
 PALETTE = ("cyan", "magenta", "yellow", "green", "blue", "red")
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
+#: Stacked parts differ in texture as well as colour (readable without colour, NO_COLOR).
+_FILLS = ("█", "▓", "▒", "░")
 
 
 @dataclass
@@ -166,10 +168,11 @@ def _y_bounds(plot: TrendPlot, values: list[float]) -> tuple[float, float]:
 
 def _draw_legend(plot: TrendPlot, canvas: _Canvas) -> None:
     col = 0
-    for name, values in plot.series.items():
+    for index, (name, values) in enumerate(plot.series.items()):
         last = next((v for v in reversed(values) if v is not None), None)
-        shown = f"{name} {_fmt(last)}{plot.unit}" if last is not None else f"{name} –"
-        canvas.write(0, col, "■ ", plot.color_of(name))
+        shown = f"{name} {_fmt(last, plot.unit)}{plot.unit}" if last is not None else f"{name} –"
+        marker = _FILLS[index % len(_FILLS)] if plot.kind == "stacked" else "■"
+        canvas.write(0, col, marker + " ", plot.color_of(name))
         canvas.write(0, col + 2, shown)
         col += len(shown) + 4
 
@@ -224,12 +227,12 @@ def _draw_stacked(plot: TrendPlot, canvas: _Canvas, area: _Area, points: int) ->
         if total <= 0:
             continue
         left, cumulative, lower = area.left + index * area.step, 0.0, 0
-        for name, value in parts:
+        for position, (name, value) in enumerate(parts):
             cumulative += value
             upper = round(cumulative / total * area.rows)
+            fill = _FILLS[position % len(_FILLS)] * bar_width
             for level in range(lower, upper):
-                row = area.top + area.rows - 1 - level
-                canvas.write(row, left, "█" * bar_width, plot.color_of(name))
+                canvas.write(area.top + area.rows - 1 - level, left, fill, plot.color_of(name))
             lower = upper
 
 
@@ -243,7 +246,9 @@ def _draw_labels(plot: TrendPlot, canvas: _Canvas, area: _Area, points: int, row
             canvas.write(row, max(area.left, area.x(index) - len(text) // 2), text, "dim")
 
 
-def _fmt(value: float | None) -> str:
+def _fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "–"
+    if unit == "%":
+        return f"{value:.0f}"
     return f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"

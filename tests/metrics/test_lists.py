@@ -121,3 +121,10 @@ def test_accounts_behind_renewal_success_and_health(q3_book) -> None:
 def test_unknown_list_is_a_clear_error(book) -> None:
     with pytest.raises(ValueError, match="no list named 'bogus'"):
         open_list(book, "bogus", today=TODAY)
+
+
+def test_accounts_behind_save_rate_show_the_plans_outcome(q3_book) -> None:
+    # A3's plan was lost while A3 itself is churned; A2's plan saved while A2 is active.
+    listing = open_list(q3_book, "metric:save_rate", Q3, today=TODAY)
+    details = {row.account_id: row.detail for row in listing.rows}
+    assert details == {"A2": "save plan saved on 2026-08-10", "A3": "save plan lost on 2026-09-02"}

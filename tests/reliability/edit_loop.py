@@ -18,6 +18,8 @@ from csm_tui.storage.db import open_book
 
 def run(db: Path, count: int, tag: str, accounts: list[str]) -> None:
     """Edit `count` times (or forever if count is 0), acknowledging each on stdout."""
+    import csm_tui.scoring.engine  # noqa: F401  (import now: READY means edits start at once)
+
     book = open_book(db, create=False)
     print("READY", flush=True)
     n = 0

@@ -95,10 +95,7 @@ def assert_book_valid(db: Path) -> None:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     finally:
         conn.close()
-    import importlib.util
-
-    if importlib.util.find_spec("csm_tui.commands.book"):  # TEMPORARY until B's check lands
-        assert main(["check", "--db", str(db)]) == 0, f"csm check failed on {db.name}"
+    assert main(["check", "--db", str(db)]) == 0, f"csm check failed on {db.name}"
 
 
 def random_delays(rng: random.Random, rounds: int, low: float, high: float) -> list[float]:
@@ -114,3 +111,16 @@ def timed(fn) -> float:
     started = time.monotonic()
     fn()
     return time.monotonic() - started
+
+
+def kill_once_writing(proc: subprocess.Popen, db: Path, extra: float) -> tuple[str, str, bool]:
+    """SIGKILL the child `extra` s after its first page reaches the WAL (mid-commit, typically:
+    with a large page cache a transaction's pages reach the WAL only as it commits)."""
+    wal = Path(f"{db}-wal")
+    while proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > 0:
+            time.sleep(extra)
+            return kill_after(proc, 0)
+        time.sleep(0.001)
+    out, err = proc.communicate(timeout=30)
+    return out, err, False

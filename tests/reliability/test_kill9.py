@@ -22,6 +22,7 @@ from tests.reliability.procs import (
     count_user_visible_lock_errors,
     csm_argv,
     kill_after,
+    kill_once_writing,
     random_delays,
     run_csm,
     spawn,
@@ -138,10 +139,15 @@ def test_kill9_during_imports_leaves_all_or_nothing(tmp_path):
     assert done.returncode == 0, done.stderr
     assert _count(full, "SELECT count(*) FROM accounts") == 5 + NEW_ACCOUNTS
     rng = random.Random(11)
+    outcomes = {"unchanged": 0, "applied": 0}
     for round_no, delay in enumerate(random_delays(rng, IMPORT_ROUNDS, 0.2, whole_run * 1.1)):
         db = tmp_path / f"round{round_no}.db"
         shutil.copyfile(base, db)
-        out, err, killed = kill_after(spawn(csm_argv("import", str(csv), "--db", str(db))), delay)
+        proc = spawn(csm_argv("import", str(csv), "--db", str(db)))
+        if round_no % 2:  # half the rounds: a random moment of the whole run
+            out, err, killed = kill_after(proc, delay)
+        else:  # the other half: while it writes its commit
+            out, err, killed = kill_once_writing(proc, db, delay / whole_run * 0.05)
         accounts = _count(db, "SELECT count(*) FROM accounts")
         half_written = accounts not in (5, 5 + NEW_ACCOUNTS)
         FIGURES.rounds_killed += killed
@@ -149,7 +155,12 @@ def test_kill9_during_imports_leaves_all_or_nothing(tmp_path):
         FIGURES.imports_half_written += half_written
         FIGURES.lock_errors_seen += count_user_visible_lock_errors(out, err)
         assert not half_written, f"round {round_no}: {accounts} accounts after a killed import"
+        outcomes["unchanged" if accounts == 5 else "applied"] += 1
         assert_book_valid(db)
+    FIGURES.notes.append(
+        f"imports ({NEW_ACCOUNTS} accounts) after kill -9: {outcomes['unchanged']} unchanged, "
+        f"{outcomes['applied']} fully applied, 0 in between"
+    )
 
 
 def test_kill9_during_full_rescores_leaves_all_or_nothing(tmp_path):
@@ -165,10 +176,15 @@ def test_kill9_during_full_rescores_leaves_all_or_nothing(tmp_path):
     health_sql = "SELECT count(*) FROM health WHERE date = '2026-11-23'"
     assert (_count(full, scored_sql), _count(full, health_sql)) == (n, n)
     rng = random.Random(12)
+    outcomes = {"unchanged": 0, "applied": 0}
     for round_no, delay in enumerate(random_delays(rng, RESCORE_ROUNDS, 0.2, whole_run * 1.1)):
         db = tmp_path / f"round{round_no}.db"
         shutil.copyfile(base, db)
-        out, err, killed = kill_after(spawn(csm_argv("score", "--db", str(db))), delay)
+        proc = spawn(csm_argv("score", "--db", str(db)))
+        if round_no % 2:
+            out, err, killed = kill_after(proc, delay)
+        else:
+            out, err, killed = kill_once_writing(proc, db, delay / whole_run * 0.05)
         state = (_count(db, scored_sql), _count(db, health_sql))
         half_written = state not in ((0, 0), (n, n))
         FIGURES.rounds_killed += killed
@@ -176,4 +192,9 @@ def test_kill9_during_full_rescores_leaves_all_or_nothing(tmp_path):
         FIGURES.rescores_half_written += half_written
         FIGURES.lock_errors_seen += count_user_visible_lock_errors(out, err)
         assert not half_written, f"round {round_no}: (scored, health rows) = {state}"
+        outcomes["unchanged" if state == (0, 0) else "applied"] += 1
         assert_book_valid(db)
+    FIGURES.notes.append(
+        f"full rescores ({n} accounts) after kill -9: {outcomes['unchanged']} unchanged, "
+        f"{outcomes['applied']} fully applied, 0 in between"
+    )

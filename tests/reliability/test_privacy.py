@@ -99,3 +99,39 @@ def test_an_unexpected_failure_shows_no_customer_data_and_no_traceback(tmp_path)
         """
     )
     assert owner.stdout.strip() == "Owner 1"  # the failed edit wrote nothing
+
+
+def test_demo_model_and_backup_are_private_under_umask_000(tmp_path):
+    """Every file csm writes for a book — the book, -wal, -shm, model, backup — is 0600."""
+    data = tmp_path / "new-user" / "data"
+    done = _python(
+        """
+        import json, os, stat
+        os.umask(0)
+        from pathlib import Path
+        from csm_tui.cli import main
+        from csm_tui.paths import data_dir, default_db_path, model_path_for
+        from csm_tui.storage.db import open_book
+        db = str(default_db_path())
+        for argv in (["demo", "--accounts", "100"], ["model", "train"], ["backup"]):
+            assert main([*argv, "--db", db]) == 0, argv
+        book = open_book(default_db_path())  # hold it open: -wal and -shm exist now
+        found = [p for p in data_dir().rglob("*")] + [data_dir()]
+        print(json.dumps({str(p.relative_to(data_dir().parent)): stat.S_IMODE(p.stat().st_mode)
+                          for p in found}))
+        book.close()
+        """,
+        CSM_DATA_DIR=str(data),
+    )
+    assert done.returncode == 0, done.stderr
+    modes = json.loads(done.stdout.strip().splitlines()[-1])
+    files = {name: mode for name, mode in modes.items() if not Path(name).suffix == ""}
+    assert {"data/csm.db", "data/csm.db-wal", "data/csm.db-shm", "data/csm.model.pkl"} <= set(files)
+    assert any(
+        "backup" in name or name.count(".db")
+        for name in files
+        if name not in ("data/csm.db", "data/csm.db-wal", "data/csm.db-shm")
+    )
+    assert {name: mode for name, mode in modes.items() if mode != 0o600} == {
+        name: 0o700 for name in modes if (data.parent / name).is_dir()
+    }

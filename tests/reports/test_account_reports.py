@@ -50,9 +50,12 @@ def test_qbr_contains_the_accounts_real_figures(demo_book) -> None:
     assert f"{usage['features_used']}/{usage['features_total']} core features" in text
     for part, label in (("usage", "Usage"), ("engagement", "Engagement")):
         if health[part] is not None:
-            assert f"- {label} ({'40' if part == 'usage' else '30'}%): {_figure(health[part])}/100" in text
+            assert (
+                f"- {label} ({'40' if part == 'usage' else '30'}%): {_figure(health[part])}/100"
+                in text
+            )
     for objective in demo_book.query("SELECT * FROM objectives WHERE account_id = ?", (aid,)):
-        assert f"### Objective" in text and objective["title"] in text
+        assert "### Objective" in text and objective["title"] in text
     for alert in demo_book.query(
         "SELECT reason FROM alerts WHERE account_id = ? AND status != 'done'", (aid,)
     ):

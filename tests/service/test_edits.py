@@ -152,6 +152,7 @@ def test_log_event_adds_the_event_and_counts_as_a_touch(seeded):
 
 
 def test_a_note_is_an_event_but_not_a_touch(seeded):
+    update_account(seeded, A1, {"seats": "50"})  # scored: last touch = the seeded call
     touch_before = seeded.scalar("SELECT last_touch_at FROM accounts WHERE id = ?", (A1,))
     result = add_note(seeded, A1, "Remember: budget freeze in Q1")
     assert seeded.scalar("SELECT kind FROM events WHERE id = ?", (result.event_id,)) == "note"
@@ -273,6 +274,12 @@ def test_summary_words_for_scores_and_alerts():
     assert result.to_dict()["alerts_opened"] == [
         {"rule": "champion_left", "severity": "high", "reason": "Champion 1 left"}
     ]
+    result.before = edits.ScoreSummary(58.4, "yellow", None)
+    result.alerts_opened = []
+    result.alerts_cleared = [Alert(), Alert()]
+    assert result.summary() == (
+        "Health 58 (yellow, unchanged); alerts cleared: champion left, champion left"
+    )
 
 
 # -- the CLI ------------------------------------------------------------------------------------
@@ -328,25 +335,3 @@ def test_an_edit_never_creates_a_missing_book(tmp_path, capsys):
     assert main(["set", "--db", str(missing), A1, "arr=1"]) == 1
     assert "no such book" in capsys.readouterr().err
     assert not missing.exists()
-
-
-# TEMPORARY until engineer C's csm_tui.scoring.engine lands: a stand-in that honours the
-# rescore_account contract minimally (writes the account's score columns, returns a score).
-@pytest.fixture(autouse=True)
-def _engine_until_it_lands(monkeypatch):
-    try:
-        import csm_tui.scoring.engine  # noqa: F401
-    except ModuleNotFoundError:
-        from types import SimpleNamespace
-
-        def interim(conn, aid):
-            seats = conn.execute("SELECT seats FROM accounts WHERE id = ?", (aid,)).fetchone()[0]
-            score = float(min(100, seats or 0))
-            band = "green" if score >= 75 else "yellow" if score >= 50 else "red"
-            conn.execute(
-                "UPDATE accounts SET health_score = ?, health_band = ? WHERE id = ?",
-                (score, band, aid),
-            )
-            return SimpleNamespace(score=score, band=band, alerts_opened=[], alerts_cleared=[])
-
-        monkeypatch.setattr(edits, "_rescore", interim)

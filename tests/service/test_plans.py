@@ -198,3 +198,6 @@ def test_risk_level_and_reasons():
         "value_perception",
         "champion_left",
     ]
+    left = ["stakeholder_left", "stakeholder_left"]
+    details = [{"left_role": "champion"}, {"left_role": "sponsor"}]
+    assert plans.reasons_for_rules(left, details) == ["champion_left", "executive_turnover"]

@@ -79,11 +79,11 @@ def test_disagreements_marked(book):
     _seed(book)
     items = {i.renewal_id: i for i in renewals.renewals_window(book, 90, today=TODAY).items}
     # G1 called at risk while green with 10 % churn → gap
-    assert items["RN1"].gap == "called at risk, but green with 10 % churn risk"
+    assert items["RN1"].gap == "called at risk but green, 10 % churn"
     # Y1 called commit with 30 % churn, yellow → the two agree closely enough
     assert items["RN2"].gap is None
     # R1 called likely while red → gap (band fallback 50 %)
-    assert items["RN3"].gap == "called likely, but red with 50 % churn risk"
+    assert items["RN3"].gap == "called likely but red, 50 % churn"
     assert renewals.renewals_window(book, 90, today=TODAY).totals.disagreements == 2
 
 

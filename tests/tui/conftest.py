@@ -10,22 +10,49 @@ and a factory for the real app on it.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.tui.book_fixture import build_book
+from tests.conftest import TEST_TODAY
 
 #: Terminal size of snapshot and Pilot tests.
 SIZE = (120, 40)
+#: The UI fixture book: engineer B's demo generator at this size and seed, scored as of
+#: TEST_TODAY — deterministic, and it holds every alert situation of SPEC.md.
+UI_BOOK_ACCOUNTS = 60
+UI_BOOK_SEED = 7
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run `async def` tests in a fresh event loop (no asyncio plugin is installed)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
+    return True
 
 
 @pytest.fixture(scope="session")
 def ui_book_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture book, built once per test session. Never write to it: use `ui_book`."""
-    return build_book(tmp_path_factory.mktemp("ui-book") / "template.db")
+    from datetime import date
+
+    from csm_tui.storage.db import open_book
+    from csm_tui.storage.demo import generate_demo
+
+    path = tmp_path_factory.mktemp("ui-book") / "template.db"
+    book = open_book(path)
+    try:
+        generate_demo(book, accounts=UI_BOOK_ACCOUNTS, seed=UI_BOOK_SEED,
+                      today=date.fromisoformat(TEST_TODAY))
+    finally:
+        book.close()
+    return path
 
 
 @pytest.fixture
@@ -58,3 +85,32 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) 
             raise AssertionError("the app did not reach the expected state in time")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+async def wait_rows(pilot) -> None:
+    """Until the portfolio shows rows and knows its total."""
+    from csm_tui.widgets.account_table import AccountTable
+
+    def ready() -> bool:
+        tables = pilot.app.screen.query(AccountTable)
+        return bool(tables) and tables.first().total is not None and bool(
+            tables.first().loaded_rows() or tables.first().total == 0)
+
+    await wait_for(pilot, ready)
+
+
+async def type_text(pilot, text: str) -> None:
+    """Type `text` key by key, as a user would."""
+    await pilot.press(*["space" if ch == " " else ch for ch in text])
+
+
+def read_one(db_path: Path, sql: str, params: tuple = ()):
+    """One value from the book, read through a fresh connection (what another process sees)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    try:
+        row = conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()

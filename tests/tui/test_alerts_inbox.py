@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-
 import pytest
 from textual.app import App
 from textual.widgets import DataTable
@@ -12,16 +9,6 @@ from textual.widgets import DataTable
 from csm_tui.screens.alerts import AlertsScreen
 from csm_tui.service.book_session import BookSession
 from csm_tui.storage.db import open_book
-
-
-def pilot_test(fn):
-    """Run an async Pilot scenario as a plain test (no async plugin needed)."""
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return run
 
 
 class InboxApp(App):
@@ -81,7 +68,6 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-@pilot_test
 async def test_rows_in_order_with_why(inbox_book):
     app = InboxApp(inbox_book)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -94,7 +80,6 @@ async def test_rows_in_order_with_why(inbox_book):
         )
 
 
-@pilot_test
 async def test_close_with_listed_reason_then_undo(inbox_book):
     app = InboxApp(inbox_book)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -110,7 +95,6 @@ async def test_close_with_listed_reason_then_undo(inbox_book):
         assert len(app.screen.rows) == 3
 
 
-@pilot_test
 async def test_close_with_typed_reason(inbox_book):
     app = InboxApp(inbox_book)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -121,7 +105,6 @@ async def test_close_with_typed_reason(inbox_book):
         assert status(inbox_book, 1) == ("done", "dup of CS-12", None)
 
 
-@pilot_test
 async def test_snooze_a_week(inbox_book):
     app = InboxApp(inbox_book)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -131,7 +114,6 @@ async def test_snooze_a_week(inbox_book):
         assert status(inbox_book, 3) == ("snoozed", None, "2026-11-30")
 
 
-@pilot_test
 async def test_snooze_until_a_typed_date_with_reason(inbox_book):
     app = InboxApp(inbox_book)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -145,7 +127,6 @@ async def test_snooze_until_a_typed_date_with_reason(inbox_book):
         )
 
 
-@pilot_test
 async def test_bad_snooze_date_is_refused_inline(inbox_book):
     app = InboxApp(inbox_book)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -158,7 +139,6 @@ async def test_bad_snooze_date_is_refused_inline(inbox_book):
         assert isinstance(app.screen, AlertsScreen)
 
 
-@pilot_test
 async def test_batch_close_via_space_and_undo(inbox_book):
     app = InboxApp(inbox_book)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -174,7 +154,6 @@ async def test_batch_close_via_space_and_undo(inbox_book):
         assert [status(inbox_book, i)[0] for i in (1, 2, 3)] == ["open", "open", "open"]
 
 
-@pilot_test
 async def test_escape_cancels_close(inbox_book):
     app = InboxApp(inbox_book)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -184,7 +163,6 @@ async def test_escape_cancels_close(inbox_book):
         assert status(inbox_book, 1) == ("open", None, None)
 
 
-@pilot_test
 async def test_save_plan_from_an_alert_in_few_keys(inbox_book):
     app = InboxApp(inbox_book)
     keys = ["p", "enter"]  # the app's `2` brings the inbox up: 3 keys in all, at most 6
@@ -204,3 +182,26 @@ async def test_save_plan_from_an_alert_in_few_keys(inbox_book):
         assert status(inbox_book, 1)[:2] == ("done", "Covered by save plan")
         assert isinstance(app.screen, AlertsScreen)
         assert [r.id for r in app.screen.rows] == [2, 3]
+
+
+async def test_real_app_alert_to_save_plan_in_at_most_6_keys(app_factory):
+    from csm_tui.screens.save_plan import SavePlanForm
+    from tests.tui.conftest import wait_for
+
+    app = app_factory()
+    keys = ["2", "p", "enter"]  # the inbox, a plan for the top alert, accept the defaults
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(keys[0])
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen) and app.screen.rows)
+        top = app.screen.rows[0]
+        await pilot.press(keys[1])
+        await wait_for(pilot, lambda: isinstance(app.screen, SavePlanForm) and app.screen.draft)
+        await pilot.press(keys[2])
+        book = app.session.book
+        await wait_for(pilot, lambda: book.scalar("SELECT count(*) FROM save_plans") == 1)
+        plan = book.query("SELECT account_id, alert_id FROM save_plans")[0]
+        assert (plan[0], plan[1]) == (top.account_id, top.id)
+        assert book.scalar("SELECT status FROM alerts WHERE id = ?", (top.id,)) == "done"
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+    assert len(keys) <= 6

@@ -3,8 +3,6 @@ close a save plan — by the keys a user presses."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from datetime import date, timedelta
 
 import pytest
@@ -19,16 +17,6 @@ from csm_tui.storage.db import open_book
 from csm_tui.widgets.checklist import Checklist
 
 TODAY = date(2026, 11, 23)
-
-
-def pilot_test(fn):
-    """Run an async Pilot scenario as a plain test (no async plugin needed)."""
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return run
 
 
 class BookApp(App):
@@ -63,7 +51,6 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-@pilot_test
 async def test_apply_playbook_makes_tasks(book_path):
     app = BookApp(book_path, ApplyPlaybookForm("A1", "Acme"))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -87,7 +74,6 @@ async def test_apply_playbook_makes_tasks(book_path):
         ]
 
 
-@pilot_test
 async def test_checklist_toggle_and_undo(book_path):
     book = open_book(book_path)
     plans.apply_playbook(book, "A1", "pricing", start=TODAY - timedelta(days=30))
@@ -113,7 +99,6 @@ async def test_checklist_toggle_and_undo(book_path):
         assert checklist.progress(first.group) == (0, total)
 
 
-@pilot_test
 async def test_edit_template_steps(book_path):
     app = BookApp(book_path, PlaybooksScreen())
     async with app.run_test(size=(120, 40)) as pilot:
@@ -135,7 +120,6 @@ async def test_edit_template_steps(book_path):
         assert [tuple(s) for s in steps] == [(1, "Call the buyer", 0), (2, "Send the proposal", 10)]
 
 
-@pilot_test
 async def test_bad_step_line_is_shown_and_nothing_saved(book_path):
     app = BookApp(book_path, PlaybooksScreen())
     async with app.run_test(size=(120, 40)) as pilot:
@@ -153,7 +137,6 @@ async def test_bad_step_line_is_shown_and_nothing_saved(book_path):
         assert plans.format_steps(stored.steps) == before
 
 
-@pilot_test
 async def test_close_save_plan_as_saved(book_path):
     book = open_book(book_path)
     plan = plans.create_save_plan(book, plans.draft_save_plan(book, "A1"))

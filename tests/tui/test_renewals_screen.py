@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from datetime import date
 
 import pytest
@@ -14,16 +12,6 @@ from csm_tui.screens.renewals import RenewalsScreen
 from csm_tui.service.book_session import BookSession
 from csm_tui.storage.db import open_book
 from csm_tui.widgets.timeline import RenewalTimeline, TimelineMarker, layout_markers
-
-
-def pilot_test(fn):
-    """Run an async Pilot scenario as a plain test (no async plugin needed)."""
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return run
 
 
 class RenewalsApp(App):
@@ -73,7 +61,6 @@ def totals_text(app) -> str:
     return str(app.screen.query_one("#renewals-totals").render())
 
 
-@pilot_test
 async def test_window_switch_changes_rows_and_totals(renewals_path):
     app = RenewalsApp(renewals_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -98,7 +85,6 @@ async def test_window_switch_changes_rows_and_totals(renewals_path):
         assert sorted(m.label for m in markers) == ["$100k", "$20k", "$40k"]
 
 
-@pilot_test
 async def test_call_set_by_key_and_disagreement_marked(renewals_path):
     app = RenewalsApp(renewals_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -108,7 +94,7 @@ async def test_call_set_by_key_and_disagreement_marked(renewals_path):
         book = app.session.book
         assert book.scalar("SELECT csm_call FROM renewals WHERE id = 'RN1'") == "at_risk"
         row = app.screen.query_one(DataTable).get_row_at(0)
-        assert str(row[6]) == "at risk" and str(row[7]).startswith("⚠ called at risk")
+        assert str(row[6]) == "at risk" and str(row[7]).startswith("⚠ called at risk but green")
         assert "2 calls disagree" in totals_text(app)
         await pilot.press("j", "c")  # Red Co: likely → commit, still a gap
         await settle(pilot)
@@ -126,8 +112,8 @@ def test_timeline_layout_packs_lanes_biggest_first():
     far = TimelineMarker(date(2027, 2, 21), "$40k", "yellow", weight=40_000)
     lanes, hidden = layout_markers([near, far, big], start, end, width=91, lanes=2)
     # big at column 8 ("●$100k" spans 8–13); near (col 9) collides → lane 2; far is pushed
-    # left so its label ends inside the axis (91 − 4 = 87).
-    assert [(p.x, p.marker.label) for p in lanes[0]] == [(8, "$100k"), (87, "$40k")]
+    # left so its label "●$40k" (5 wide) ends inside the axis: 91 − 5 = 86.
+    assert [(p.x, p.marker.label) for p in lanes[0]] == [(8, "$100k"), (86, "$40k")]
     assert [(p.x, p.marker.label) for p in lanes[1]] == [(9, "$20k")]
     assert hidden == 0
     lanes, hidden = layout_markers([near, big], start, end, width=91, lanes=1)

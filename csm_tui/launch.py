@@ -1,0 +1,45 @@
+"""`csm` with no command: open the user's book (or `--demo`: the demo book) in the app.
+
+The demo book lives in its own file (`csm_tui.paths.demo_db_path()`); if it does not exist
+yet, engineer B's generator writes it first, with a progress bar in the terminal, before the
+app takes over the screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from csm_tui.paths import demo_db_path
+from csm_tui.progress import ProgressFn, progress_bar
+
+
+def ensure_demo_book(progress: ProgressFn | None = None) -> Path:
+    """The demo book's path, generating the book first if it has no accounts yet."""
+    from csm_tui.storage.db import open_book
+    from csm_tui.storage.demo import generate_demo
+
+    path = demo_db_path()
+    book = open_book(path)
+    try:
+        if not book.scalar("SELECT count(*) FROM accounts"):
+            generate_demo(book, progress=progress)
+    finally:
+        book.close()
+    return path
+
+
+def launch_app(db_path: Path | None, demo: bool = False) -> int:
+    """Run the app on `db_path` (or the demo book) until the user quits; the exit code."""
+    if demo:
+        with progress_bar("Preparing the demo book") as update:
+            db_path = ensure_demo_book(progress=update)
+    elif db_path is None:
+        from csm_tui.paths import default_db_path
+
+        db_path = default_db_path()
+    from csm_tui.app import CsmApp
+    from csm_tui.storage.db import open_book
+
+    open_book(Path(db_path)).close()  # a bad or newer file fails here, with a clear message
+    CsmApp(db_path=Path(db_path), demo=demo).run()
+    return 0
