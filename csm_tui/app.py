@@ -50,7 +50,6 @@ def screen_available(module: str) -> bool:
         return False
 
 
-
 def _palette_provider():
     from csm_tui.palette import QuickActions
 
@@ -98,9 +97,7 @@ class CsmApp(App):
         self.session = BookSession(self.db_path)
         self.poll_interval = poll_interval
         self.demo = demo
-        self.available = {
-            key: spec for key, spec in SCREENS.items() if screen_available(spec[1])
-        }
+        self.available = {key: spec for key, spec in SCREENS.items() if screen_available(spec[1])}
         for mode, module, name in self.available.values():
             self.add_mode(mode, _screen_factory(module, name))
 
@@ -122,11 +119,13 @@ class CsmApp(App):
         except CsmError as exc:
             self.notify(exc.message, title="Keymap", severity="warning", timeout=8)
 
-    @work(thread=True, exclusive=True, group="app.open", exit_on_error=False,
-          name="opening the book")
+    @work(
+        thread=True, exclusive=True, group="app.open", exit_on_error=False, name="opening the book"
+    )
     def _open_book(self) -> None:
-        self.post_message(self.BookOpened(account_count(self.session.reader)))
-        self.post_message(self.SummaryLoaded(book_summary(self.session.reader)))
+        # the counter connection: header counts never hold up the portfolio's first rows
+        self.post_message(self.BookOpened(account_count(self.session.counter)))
+        self.post_message(self.SummaryLoaded(book_summary(self.session.counter)))
 
     def on_csm_app_book_opened(self, event: BookOpened) -> None:
         if event.accounts == 0 and not self.demo:
@@ -143,8 +142,13 @@ class CsmApp(App):
         self.notify("Opening the demo book…", title="Demo")
         self._switch_to_demo()
 
-    @work(thread=True, exclusive=True, group="app.demo", exit_on_error=False,
-          name="preparing the demo book")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="app.demo",
+        exit_on_error=False,
+        name="preparing the demo book",
+    )
     def _switch_to_demo(self) -> None:
         from csm_tui.launch import ensure_demo_book
 
@@ -161,8 +165,13 @@ class CsmApp(App):
     def _poll(self) -> None:
         self._check_changes()
 
-    @work(thread=True, exclusive=True, group="app.poll", exit_on_error=False,
-          name="checking the book for changes")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="app.poll",
+        exit_on_error=False,
+        name="checking the book for changes",
+    )
     def _check_changes(self) -> None:
         if self.session.changed_elsewhere():
             self.post_message(self.BookChanged())
@@ -177,10 +186,15 @@ class CsmApp(App):
         """Re-read the header counts (after an edit or an outside change)."""
         self._load_summary()
 
-    @work(thread=True, exclusive=True, group="app.summary", exit_on_error=False,
-          name="counting accounts and alerts")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="app.summary",
+        exit_on_error=False,
+        name="counting accounts and alerts",
+    )
     def _load_summary(self) -> None:
-        self.post_message(self.SummaryLoaded(book_summary(self.session.reader)))
+        self.post_message(self.SummaryLoaded(book_summary(self.session.counter)))
 
     def on_csm_app_summary_loaded(self, event: SummaryLoaded) -> None:
         self.book_summary = event.summary
@@ -242,8 +256,13 @@ class CsmApp(App):
         self.notify(f"Writing the QBR review for {name}…", timeout=3)
         self._write_qbr(account_id)
 
-    @work(thread=True, exclusive=True, group="app.qbr", exit_on_error=False,
-          name="writing the QBR review")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="app.qbr",
+        exit_on_error=False,
+        name="writing the QBR review",
+    )
     def _write_qbr(self, account_id: str) -> None:
         from csm_tui.clock import today
         from csm_tui.paths import data_dir, ensure_private_dir
@@ -253,8 +272,9 @@ class CsmApp(App):
         ensure_private_dir(folder)
         path = folder / f"qbr-{account_id}-{today().isoformat()}.md"
         written = write_qbr(self.session.reader, account_id, path)
-        self.call_from_thread(self.notify, f"QBR review written to {written}", title="QBR",
-                              timeout=10)
+        self.call_from_thread(
+            self.notify, f"QBR review written to {written}", title="QBR", timeout=10
+        )
 
     def action_help(self) -> None:
         """Show every key of the current screen."""

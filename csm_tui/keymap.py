@@ -34,12 +34,14 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); using the default keys") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the keymap ({exc}); using the default keys") from None
+        raise ConfigError(
+            f"{path}: cannot read the keymap ({exc}); using the default keys"
+        ) from None
     keymap = data.get("keys", data)  # a [keys] table or top-level entries
     bad = [k for k, v in keymap.items() if not isinstance(v, str) or not v.strip()]
     if bad:
         raise ConfigError(
-            f"{path}: {bad[0]}: a key must be text such as \"f\" or \"ctrl+f,f2\"; "
+            f'{path}: {bad[0]}: a key must be text such as "f" or "ctrl+f,f2"; '
             "using the default keys"
         )
     return {binding_id: keys.replace(" ", "") for binding_id, keys in keymap.items()}

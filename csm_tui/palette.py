@@ -58,38 +58,63 @@ def book_actions() -> list[BookAction]:
     """The book-wide quick actions."""
     by_renewal = PortfolioQuery(renewing_within=90, sort="renewal")
     actions = [
-        BookAction("Show red/yellow accounts", "Portfolio filtered to red and yellow health",
-                   _portfolio(PortfolioQuery(bands=frozenset({"red", "yellow"})))),
-        BookAction("Identify expansion candidates",
-                   "Green, adoption above segment average, NPS ≥ 8, sponsor in place",
-                   _portfolio(PortfolioQuery(expansion=True, sort="arr", descending=True))),
-        BookAction("Review onboarding pipeline", "Accounts in the onboarding stage",
-                   _portfolio(PortfolioQuery(stage="onboarding", sort="renewal"))),
-        BookAction("Show renewals next 90 days", "Renewals timeline (or the portfolio by date)",
-                   _mode_or("renewals", "csm_tui.screens.renewals", by_renewal)),
-        BookAction("Find customers for a case study", "Green accounts with a 9–10 NPS",
-                   _portfolio(PortfolioQuery(advocates=True, sort="arr", descending=True))),
+        BookAction(
+            "Show red/yellow accounts",
+            "Portfolio filtered to red and yellow health",
+            _portfolio(PortfolioQuery(bands=frozenset({"red", "yellow"}))),
+        ),
+        BookAction(
+            "Identify expansion candidates",
+            "Green, adoption above segment average, NPS ≥ 8, sponsor in place",
+            _portfolio(PortfolioQuery(expansion=True, sort="arr", descending=True)),
+        ),
+        BookAction(
+            "Review onboarding pipeline",
+            "Accounts in the onboarding stage",
+            _portfolio(PortfolioQuery(stage="onboarding", sort="renewal")),
+        ),
+        BookAction(
+            "Show renewals next 90 days",
+            "Renewals timeline (or the portfolio by date)",
+            _mode_or("renewals", "csm_tui.screens.renewals", by_renewal),
+        ),
+        BookAction(
+            "Find customers for a case study",
+            "Green accounts with a 9–10 NPS",
+            _portfolio(PortfolioQuery(advocates=True, sort="arr", descending=True)),
+        ),
     ]
     if _has("csm_tui.screens.dashboard"):
-        actions.append(BookAction("Show NPS by segment", "The dashboard's NPS by segment",
-                                  lambda app: app.switch_mode("dashboard")))
+        actions.append(
+            BookAction(
+                "Show NPS by segment",
+                "The dashboard's NPS by segment",
+                lambda app: app.switch_mode("dashboard"),
+            )
+        )
     return actions
 
 
 def account_actions() -> list[tuple[str, str, Callable[[object, str, str], None]]]:
     """(verb, help, run(app, account_id, name)) for each per-account quick action."""
     actions = [
-        ("Show health score for", "Open the account: gauge, movers, trend",
-         lambda app, aid, name: app.open_account(aid)),
-        ("Analyse usage for", "Open the account at its usage trend",
-         lambda app, aid, name: app.open_account(aid, section="usage")),
+        (
+            "Show health score for",
+            "Open the account: gauge, movers, trend",
+            lambda app, aid, name: app.open_account(aid),
+        ),
+        (
+            "Analyse usage for",
+            "Open the account at its usage trend",
+            lambda app, aid, name: app.open_account(aid, section="usage"),
+        ),
     ]
     if _has("csm_tui.screens.save_plan"):
-        actions.append(("Create save plan for", "Start a save plan, prefilled from the data",
-                        _start_save_plan))
+        actions.append(
+            ("Create save plan for", "Start a save plan, prefilled from the data", _start_save_plan)
+        )
     if _has("csm_tui.reports.qbr"):
-        actions.append(("Plan QBR for", "Write the QBR review (Markdown) from the data",
-                        _plan_qbr))
+        actions.append(("Plan QBR for", "Write the QBR review (Markdown) from the data", _plan_qbr))
     return actions
 
 
@@ -118,15 +143,23 @@ class QuickActions(Provider):
         for action in book_actions():
             score = matcher.match(action.text)
             if score > 0:
-                yield Hit(score, matcher.highlight(action.text), partial(action.run, self.app),
-                          help=action.help)
+                yield Hit(
+                    score,
+                    matcher.highlight(action.text),
+                    partial(action.run, self.app),
+                    help=action.help,
+                )
         for hit in await self._accounts(query):
             for verb, help_text, run in account_actions():
                 text = f"{verb} {hit.name}"
                 score = matcher.match(text)
                 if score > 0:
-                    yield Hit(score, matcher.highlight(text),
-                              partial(run, self.app, hit.id, hit.name), help=help_text)
+                    yield Hit(
+                        score,
+                        matcher.highlight(text),
+                        partial(run, self.app, hit.id, hit.name),
+                        help=help_text,
+                    )
 
     async def _accounts(self, query: str) -> list:
         """Accounts named like the longest words typed (verbs such as "show" drop out)."""
@@ -143,5 +176,16 @@ class QuickActions(Provider):
         return list(found.values())
 
 
-_VERB_WORDS = {"show", "health", "score", "for", "create", "save", "plan", "qbr", "analyse",
-               "analyze", "usage"}
+_VERB_WORDS = {
+    "show",
+    "health",
+    "score",
+    "for",
+    "create",
+    "save",
+    "plan",
+    "qbr",
+    "analyse",
+    "analyze",
+    "usage",
+}

@@ -12,8 +12,20 @@ from pathlib import Path
 
 from csm_tui.errors import CsmError, UsageError
 
-#: Kinds that are the scoring engine's own output: importing them does not trigger a rescore.
-_SCORING_OUTPUT = {"health", "alerts"}
+#: Kinds the health score and alert rules read: importing one triggers a full rescore. Health,
+#: alerts, save plans and tasks do not feed the score, so importing them keeps the book's (or
+#: the file's) scores and alerts exactly as they are — which also makes rebuilding a book from
+#: its exports, in IMPORT_ORDER, give back the same health history and alerts.
+_FEEDS_SCORES = {
+    "accounts",
+    "contacts",
+    "usage",
+    "tickets",
+    "nps",
+    "timeline",
+    "renewals",
+    "objectives",
+}
 _PREVIEW = 10
 
 
@@ -133,7 +145,7 @@ def run_import(args: argparse.Namespace) -> int:
             )
         target.keep = not args.dry_run  # committed: never remove it from here on
         _print_result(result)
-        if not args.dry_run and not args.no_rescore and kind.name not in _SCORING_OUTPUT:
+        if not args.dry_run and not args.no_rescore and kind.name in _FEEDS_SCORES:
             return _rescore(target.book)
     return 0
 

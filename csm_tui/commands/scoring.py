@@ -21,7 +21,9 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         "with --account) and print a summary, or with --explain how the score is made up.",
     )  # fmt: skip
     score.add_argument("--account", metavar="ACCOUNT", help="one account: its id or exact name")
-    score.add_argument("--explain", action="store_true", help="show each measure's points (needs --account)")
+    score.add_argument(
+        "--explain", action="store_true", help="show each measure's points (needs --account)"
+    )
     score.add_argument("--json", action="store_true", help="print the result as JSON")
     score.set_defaults(func=run_score)
 
@@ -77,9 +79,13 @@ def _score_all(book, args: argparse.Namespace, cfg) -> int:
         print(json.dumps(summary.to_dict(), indent=2))
         return 0
     b = summary.bands
-    print(f"Rescored {summary.accounts:,} accounts as of {summary.as_of} in {summary.seconds:.1f} s.")
-    print(f"  green {b['green']:,} · yellow {b['yellow']:,} · red {b['red']:,} · "
-          f"insufficient data {b['insufficient']:,}")
+    print(
+        f"Rescored {summary.accounts:,} accounts as of {summary.as_of} in {summary.seconds:.1f} s."
+    )
+    print(
+        f"  green {b['green']:,} · yellow {b['yellow']:,} · red {b['red']:,} · "
+        f"insufficient data {b['insufficient']:,}"
+    )
     print(f"  alerts opened: {summary.alerts_opened:,}; snoozes ended: {summary.alerts_reopened:,}")
     if summary.churn_model not in ("model", "none"):
         print(f"  churn model not used: {summary.churn_model}; risk comes from the health band")
@@ -109,8 +115,11 @@ def _score_one(book, args: argparse.Namespace, cfg) -> int:
 def _score_words(r) -> str:
     if r.score is None:
         return f"insufficient data ({r.coverage:.0%} of the score's weight has data)"
-    risk = f"churn risk {r.churn_prob:.0%} ({r.risk_segment})" if r.churn_prob is not None else (
-        f"risk {r.risk_segment} (from the band)")
+    risk = (
+        f"churn risk {r.churn_prob:.0%} ({r.risk_segment})"
+        if r.churn_prob is not None
+        else (f"risk {r.risk_segment} (from the band)")
+    )
     return f"health {r.score:.0f} ({r.band}), {risk}"
 
 
@@ -123,8 +132,14 @@ def _print_explain(r, cfg) -> None:
     from rich.table import Table
 
     table = Table(title="How the score is made up", show_lines=False)
-    for name, justify in (("category", "left"), ("measure", "left"), ("raw", "right"),
-                          ("value 0–100", "right"), ("weight", "right"), ("points", "right")):
+    for name, justify in (
+        ("category", "left"),
+        ("measure", "left"),
+        ("raw", "right"),
+        ("value 0–100", "right"),
+        ("weight", "right"),
+        ("points", "right"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     labels = {c.key: c.label for c in cfg.categories}
     units = {m.key: m.unit for m in cfg.measures}
@@ -138,11 +153,15 @@ def _print_explain(r, cfg) -> None:
         )  # fmt: skip
     console = Console(file=sys.stdout, width=max(100, Console().width))
     console.print(table)
-    parts = ", ".join(f"{labels.get(k, k)} {'–' if v is None else f'{v:.0f}'}" for k, v in r.parts.items())
+    parts = ", ".join(
+        f"{labels.get(k, k)} {'–' if v is None else f'{v:.0f}'}" for k, v in r.parts.items()
+    )
     console.print(f"Categories: {parts}")
     total = "–" if r.score is None else f"{r.score:.1f}"
     console.print(f"Score {total} = sum of points; {r.coverage:.0%} of the weight has data.")
-    console.print(f"Change since 7 days ago: {_signed(r.delta_7)}; since 30 days ago: {_signed(r.delta_30)}")
+    console.print(
+        f"Change since 7 days ago: {_signed(r.delta_7)}; since 30 days ago: {_signed(r.delta_30)}"
+    )
     if r.movers:
         console.print("Top movers: " + ", ".join(f"{label} {pts:+.1f}" for label, pts in r.movers))
 
@@ -180,8 +199,13 @@ def run_alerts(args: argparse.Namespace) -> int:
     for name in ("account", "rule", "severity", "why", "fired"):
         table.add_column(name, overflow="fold")
     for r in rows:
-        table.add_row(f"{r['name']} ({r['account_id']})", r["rule"].replace("_", " "), r["severity"],
-                      r["reason"], r["fired_at"][:16].replace("T", " "))
+        table.add_row(
+            f"{r['name']} ({r['account_id']})",
+            r["rule"].replace("_", " "),
+            r["severity"],
+            r["reason"],
+            r["fired_at"][:16].replace("T", " "),
+        )
     Console(file=sys.stdout, width=max(120, Console().width)).print(table)
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,17 +19,21 @@ METRIC_ORDER = (
     "time_to_value", "activated_30", "save_rate",
 )  # fmt: skip
 TOP_RISKS = 10
+NPS_BREAKDOWNS = ("segment", "tier", "owner")
 
 
 def portfolio_json(book, period: Period | None = None, today: date | None = None) -> dict:
     """The metrics as a JSON-ready dict: `period`, then one object per metric key with
-    value, numerator, denominator, unit, target, status, definition and detail."""
+    value, numerator, denominator, unit, target, status, definition and detail, and
+    `nps_by` (segment, tier, owner)."""
     period = period or parse_period(None, today)
     result = compute_metrics(book, period, today)
     out: dict = {"period": {"label": period.label, "start": period.start.isoformat(),
                             "end": period.end.isoformat()}}  # fmt: skip
     for key in METRIC_ORDER:
         out[key] = result[key].to_dict()
+    data = load_metric_data(book, period.start, period.end, today)
+    out["nps_by"] = {by: [asdict(g) for g in nps_by(data, period, by)] for by in NPS_BREAKDOWNS}
     return out
 
 
@@ -109,14 +114,17 @@ def _health_table(result: PortfolioMetrics) -> list[str]:
 
 
 def _nps_table(book, period: Period, today: date) -> list[str]:
-    groups = nps_by(load_metric_data(book, period.start, period.end, today), period, "segment")
-    lines = ["## NPS by Segment", ""]
-    if not groups:
-        return lines + ["No NPS responses in the period."]
-    rows = [(g.group, number(g.nps, 0, "no data"), g.promoters, g.passives, g.detractors,
-             g.responses) for g in groups]  # fmt: skip
-    return lines + [table(("Segment", "NPS", "Promoters", "Passives", "Detractors",
-                           "Respondents"), rows)]  # fmt: skip
+    data = load_metric_data(book, period.start, period.end, today)
+    lines = ["## NPS by Segment, Tier and Owner", ""]
+    for by in NPS_BREAKDOWNS:
+        groups = nps_by(data, period, by)
+        if not groups:
+            return lines + ["No NPS responses in the period."]
+        rows = [(g.group, number(g.nps, 0, "no data"), g.promoters, g.passives, g.detractors,
+                 g.responses) for g in groups]  # fmt: skip
+        lines += [table((by.capitalize(), "NPS", "Promoters", "Passives", "Detractors",
+                         "Respondents"), rows), ""]  # fmt: skip
+    return lines[:-1]
 
 
 def _risks(book) -> list[str]:

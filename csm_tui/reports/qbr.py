@@ -73,7 +73,8 @@ def _health_sentence(facts: AccountFacts) -> str:
     objectives = facts.objectives
     if objectives:
         good = sum(o["status"] in ("on_track", "done") for o in objectives)
-        sentence += f". {good} of {len(objectives)} business objectives are on track or done"
+        noun = "objective is" if len(objectives) == 1 else "objectives are"
+        sentence += f". {good} of {len(objectives)} business {noun} on track or done"
     return sentence + "."
 
 

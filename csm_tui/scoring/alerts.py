@@ -231,21 +231,45 @@ DETAIL_COLUMNS = {
 Fired = tuple[str, str, str, str, str]  # account_id, rule, severity, reason, detail JSON
 
 
-def evaluate(c: Columns, cfg: ScoringConfig, as_of: date) -> list[Fired]:
+def evaluate(
+    c: Columns, cfg: ScoringConfig, as_of: date, blocked: set[tuple[str, str]] | None = None
+) -> list[Fired]:
     """The alerts whose condition holds, one per (account, enabled rule); churned never fire.
 
-    Conditions are vectorised over the columns; only the rows that fire get a sentence.
+    Conditions are vectorised over the columns; only the rows that fire get a sentence, and
+    not even those in `blocked` (see `blocked_pairs`: they cannot open, so their reason is "").
     """
     live = c["status"] != "churned"
+    blocked = blocked or set()
     fired: list[Fired] = []
     for rule in cfg.rules:
         if not rule.enabled:
             continue
         hit, why = RULES[rule.key](c, rule, as_of)
         for i in np.flatnonzero(np.asarray(hit, dtype=bool) & live):
+            account_id = c["account_id"][i]
+            if (account_id, rule.key) in blocked:
+                fired.append((account_id, rule.key, rule.severity, "", "{}"))
+                continue
             detail = {k: _json_value(c[k][i]) for k in DETAIL_COLUMNS[rule.key]}
-            fired.append((c["account_id"][i], rule.key, rule.severity, why(i), json.dumps(detail)))
+            fired.append((account_id, rule.key, rule.severity, why(i), json.dumps(detail)))
     return fired
+
+
+_BLOCKED_SQL = """
+SELECT account_id, rule FROM alerts WHERE status IN ('open', 'snoozed')
+UNION ALL
+SELECT account_id, rule FROM (
+    SELECT account_id, rule, condition_cleared, max(id) FROM alerts WHERE status = 'done'
+    GROUP BY account_id, rule
+) WHERE condition_cleared = 0
+"""
+
+
+def blocked_pairs(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+    """(account, rule) pairs that cannot open an alert now: one is live, or the latest closed
+    one has not seen its condition clear (the same test as `apply_alerts`)."""
+    return {(r[0], r[1]) for r in conn.execute(_BLOCKED_SQL)}
 
 
 def _json_value(value):
@@ -265,6 +289,7 @@ WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.account_id = f.account_id AND a
                   AND a.status IN ('open', 'snoozed'))
   AND coalesce((SELECT a.condition_cleared FROM alerts a WHERE a.account_id = f.account_id
                 AND a.rule = f.rule AND a.status = 'done' ORDER BY a.id DESC LIMIT 1), 1) = 1
+  AND f.reason != ''
 RETURNING account_id, rule, severity, reason
 """
 

@@ -209,48 +209,59 @@ def _row_numbers(mask: pd.Series) -> list[int]:
 
 @dataclass
 class ColumnPlan:
-    """How each column of a labelled table is used."""
+    """How each column of a labelled table is used, and how its raw values are converted."""
 
     numeric: list[str]
     categorical: list[str]
     dropped: dict[str, str]
+    convert: dict[str, str] = field(default_factory=dict)  # column -> one of CONVERSIONS
 
 
 def prepare_features(df: pd.DataFrame) -> tuple[pd.DataFrame, ColumnPlan]:
-    """Type each column: numeric (text that reads as numbers included) or categorical; drop
-    constant and near-unique text columns. Returns the typed frame and the plan."""
+    """Type each column: numeric (text that reads as numbers or ISO dates included) or
+    categorical; drop constant and near-unique text columns. Returns the typed frame and plan."""
     out, plan = {}, ColumnPlan([], [], {})
     for name in df.columns:
-        col = df[name]
-        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
-            col = _as_number(col) if _reads_as_number(col) else _as_text(col)
+        how = _conversion_for(df[name])
+        col = convert_column(df[name], how)
         reason = _drop_reason(col, len(df))
         if reason:
             plan.dropped[str(name)] = reason
             continue
-        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-            out[name] = col.astype("float64")
-            plan.numeric.append(name)
-        else:
-            out[name] = col.astype(object).where(col.notna(), np.nan)
-            plan.categorical.append(name)
+        out[name] = col
+        plan.convert[name] = how
+        (plan.categorical if how == "text" else plan.numeric).append(name)
     return pd.DataFrame(out, index=df.index), plan
 
 
-_NUMBER_NOISE = re.compile(r"^[\s$€£]+|[\s%]+$|,(?=\d{3}\b)")
-
-
-def _reads_as_number(col: pd.Series) -> bool:
+def _conversion_for(col: pd.Series) -> str:
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return "number"
     text = _as_text(col).dropna()
     if text.empty:
-        return False
+        return "text"
+    if text.str.match(_ISO_DATE).mean() >= NUMERIC_SHARE:
+        return "date"
     parsed = pd.to_numeric(text.str.replace(_NUMBER_NOISE, "", regex=True), errors="coerce")
-    return bool(parsed.notna().mean() >= NUMERIC_SHARE)
+    return "number_text" if parsed.notna().mean() >= NUMERIC_SHARE else "text"
 
 
-def _as_number(col: pd.Series) -> pd.Series:
-    text = _as_text(col).str.replace(_NUMBER_NOISE, "", regex=True)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+def convert_column(col: pd.Series, how: str) -> pd.Series:
+    """Raw values to model input: float64 for numbers, days since 1970 for dates, else text."""
+    if how == "number":
+        return pd.to_numeric(col, errors="coerce").astype("float64")
+    if how == "number_text":
+        text = _as_text(col).str.replace(_NUMBER_NOISE, "", regex=True)
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+    if how == "date":
+        stamp = pd.to_datetime(_as_text(col).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        return ((stamp - pd.Timestamp("1970-01-01")).dt.days).astype("float64")
+    text = _as_text(col)
+    return text.astype(object).where(text.notna(), np.nan)
+
+
+_NUMBER_NOISE = re.compile(r"^[\s$€£]+|[\s%]+$|,(?=\d{3}\b)")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]|$)")
 
 
 def _as_text(col: pd.Series) -> pd.Series:
@@ -539,20 +550,25 @@ class ChurnModel:
     """A trained, calibrated churn model with what it needs to check and explain itself."""
 
     estimator: CalibratedModel
-    feature_types: dict[str, str]  # feature name -> "numeric" | "categorical"
-    input_columns: list[str]  # every column of the training frame, used or dropped
+    convert: dict[str, str]  # used feature -> how its raw values are converted (ColumnPlan)
+    input_kinds: dict[str, str]  # every training column, used or dropped -> raw dtype kind
     typical: dict[str, object]  # median / most common value per feature (for drivers)
     metadata: dict
+
+    @property
+    def feature_types(self) -> dict[str, str]:
+        """Used feature -> "numeric" | "categorical" (as the model sees it)."""
+        return {c: "categorical" if how == "text" else "numeric" for c, how in self.convert.items()}
 
     def check_features(self, frame: pd.DataFrame) -> None:
         """Refuse a frame whose features differ from the training ones (names or types)."""
         current = {c: _kind_of(frame[c]) for c in frame.columns}
-        missing = sorted(set(self.input_columns) - set(current))
-        added = sorted(set(current) - set(self.input_columns))
+        missing = sorted(set(self.input_kinds) - set(current))
+        added = sorted(set(current) - set(self.input_kinds))
         retyped = sorted(
             c
-            for c in set(current) & set(self.feature_types)
-            if current[c] != self.feature_types[c] and frame[c].notna().any()
+            for c in set(current) & set(self.convert)
+            if current[c] != self.input_kinds[c] and frame[c].notna().any()
         )
         if missing or added or retyped:
             parts = [
@@ -574,14 +590,7 @@ class ChurnModel:
         return self.estimator.predict_proba(self._typed(frame))[:, 1]
 
     def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
-        cols = {}
-        for name, kind in self.feature_types.items():
-            col = frame[name]
-            cols[name] = (
-                col.astype("float64")
-                if kind == "numeric"
-                else col.astype(object).where(col.notna(), np.nan)
-            )
+        cols = {name: convert_column(frame[name], how) for name, how in self.convert.items()}
         return pd.DataFrame(cols, index=frame.index)
 
     def drivers(self, frame_row: pd.DataFrame | pd.Series, k: int = 3) -> list[Driver]:
@@ -589,13 +598,16 @@ class ChurnModel:
 
         Each feature in turn is set to its typical value (median / most common); the drop in
         probability is its contribution. One batched predict of (features + 1) rows."""
-        row = frame_row.to_frame().T if isinstance(frame_row, pd.Series) else frame_row.iloc[:1]
+        if isinstance(frame_row, pd.Series):
+            row = frame_row.to_frame().T.infer_objects()
+        else:
+            row = frame_row.iloc[:1]
         self.check_features(row)
-        names = list(self.feature_types)
-        batch = pd.concat([row[names]] * (len(names) + 1), ignore_index=True)
+        names = list(self.convert)
+        batch = pd.concat([self._typed(row)] * (len(names) + 1), ignore_index=True)
         for i, name in enumerate(names, start=1):
-            batch.loc[i, name] = self.typical.get(name)
-        prob = self.estimator.predict_proba(self._typed(batch))[:, 1]
+            batch.loc[i, name] = self.typical.get(name)  # typical values are already converted
+        prob = self.estimator.predict_proba(batch)[:, 1]
         effect = (prob[0] - prob[1:]) * 100
         order = np.argsort(-effect, kind="stable")
         return [
@@ -736,7 +748,7 @@ def fit_model(
 ) -> tuple[ChurnModel, ModelReport]:
     """Cross-validate, calibrate and package a model on a feature frame with known labels."""
     _check_history(y, what)
-    columns = [str(c) for c in X.columns]
+    input_kinds = {str(c): _kind_of(X[c]) for c in X.columns}
     X, plan = prepare_features(X)
     fit = cross_fit(X, y, plan, progress)
     method = calibration_method(len(y))
@@ -754,7 +766,7 @@ def fit_model(
         "versions": library_versions(),
         "python_executable": sys.executable,
     }
-    return ChurnModel(final, types, columns, typical_values(X, plan), meta), report
+    return ChurnModel(final, plan.convert, input_kinds, typical_values(X, plan), meta), report
 
 
 def train_book_model(book, progress: ProgressFn | None = None) -> ModelReport:

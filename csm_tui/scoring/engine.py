@@ -7,7 +7,7 @@
   `history_only=True` with a past `today` writes only that date's `health` rows (backfill).
 
 Both write the accounts' score columns, today's `health` row (re-scoring the same day replaces
-it; its explain JSON keeps per-measure points and raw values so movers can be computed later)
+it; its explain JSON keeps per-measure points so movers can be computed later)
 and alerts. Risk: the churn model's probability when a model was trained for this book (and
 still fits its features), else the band (red → high, yellow → medium, green → low).
 """
@@ -28,7 +28,7 @@ import pandas as pd
 from csm_tui import clock
 from csm_tui.errors import NotFound
 from csm_tui.progress import ProgressFn
-from csm_tui.scoring.alerts import apply_alerts, evaluate
+from csm_tui.scoring.alerts import apply_alerts, blocked_pairs, evaluate
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
 from csm_tui.scoring.measures import FACT_KEYS, as_columns, measures_for_account, measures_frame
@@ -167,7 +167,7 @@ def rescore_account(
     result.expansion_candidate = _expansion_single(conn, facts, band, cfg)
     if facts["status"] != "churned":
         _alerts_single(conn, result, facts, prev[7], cfg, as_of)
-    _write_single(conn, result, raw, arrays, cfg, as_of)
+    _write_single(conn, result, arrays, cfg, as_of)
     return result
 
 
@@ -295,18 +295,14 @@ def _alerts_single(
     result.alerts_opened, result.alerts_cleared = opened, cleared
 
 
-def _explain_json(raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig, row: int) -> str:
-    """The same JSON the full rescore writes: {"points": {measure: …}, "raw": {measure: …}}."""
-    keys = [m.key for m in cfg.measures]
-    pts = pd.DataFrame(np.round(arrays.points[row : row + 1], 2), columns=keys)
-    raws = pd.DataFrame(np.round(raw[row : row + 1], 2), columns=keys)
-    return f'{{"points":{_json_lines(pts)[0]},"raw":{_json_lines(raws)[0]}}}'
+def _explain_json(arrays: ScoreArrays, cfg: ScoringConfig, row: int) -> str:
+    """The same JSON the full rescore writes for one account: {"points": {measure: …}}."""
+    return _explain_lines(arrays.points[row : row + 1], cfg)[0]
 
 
 def _write_single(
     conn: sqlite3.Connection,
     r: AccountScore,
-    raw: np.ndarray,
     arrays: ScoreArrays,
     cfg: ScoringConfig,
     as_of: date,
@@ -325,7 +321,7 @@ def _write_single(
             r.band,
             *parts,
             r.churn_prob,
-            _explain_json(raw, arrays, cfg, 0),
+            _explain_json(arrays, cfg, 0),
         ),
     )
 
@@ -359,9 +355,9 @@ def rescore_all(
             as_of.isoformat(), len(scores), _band_counts(scores), 0, 0, history_only
         )
         if history_only:
-            _write_health(conn, scores, raw, arrays, cfg, as_of)
+            _write_health(conn, scores, arrays, cfg, as_of)
         else:
-            _full_rescore(conn, facts, scores, raw, arrays, cfg, as_of, summary, step)
+            _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step)
         step(6, 6)
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
@@ -385,7 +381,7 @@ def _band_counts(scores: pd.DataFrame) -> dict[str, int]:
     return {b: int(counts.get(b, 0)) for b in ("green", "yellow", "red", "insufficient")}
 
 
-def _full_rescore(conn, facts, scores, raw, arrays, cfg, as_of, summary, step) -> None:
+def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> None:
     """Deltas, churn, risk, expansion, alerts and every write of a full rescore."""
     for days in DELTA_TOLERANCE:
         prev = _book_snapshot(conn, as_of, days)
@@ -409,13 +405,13 @@ def _full_rescore(conn, facts, scores, raw, arrays, cfg, as_of, summary, step) -
         "prev_score": scores["prev_score_7"].to_numpy(dtype=float),
         "prev_band": scores["prev_band_7"].to_numpy(),
     }  # fmt: skip
-    fired = evaluate(columns, cfg, as_of)
+    fired = evaluate(columns, cfg, as_of, blocked_pairs(conn))
     scope = "account_id IN (SELECT id FROM accounts WHERE status != 'churned')"
     opened, _, reopened = apply_alerts(conn, fired, scope, {}, clock.now_iso(), as_of.isoformat())
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
     step(4, 6)
     _write_accounts(conn, scores, facts["rowid"].to_numpy())
-    _write_health(conn, scores, raw, arrays, cfg, as_of)
+    _write_health(conn, scores, arrays, cfg, as_of)
     step(5, 6)
     conn.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_full_rescore', ?)",
@@ -504,15 +500,9 @@ def _write_accounts(conn: sqlite3.Connection, s: pd.DataFrame, rowids: np.ndarra
 
 
 def _write_health(
-    conn, s: pd.DataFrame, raw: np.ndarray, arrays: ScoreArrays, cfg: ScoringConfig, as_of: date
+    conn, s: pd.DataFrame, arrays: ScoreArrays, cfg: ScoringConfig, as_of: date
 ) -> None:
-    keys = [m.key for m in cfg.measures]
-    pts = pd.DataFrame(np.round(arrays.points, 2), columns=keys)
-    raws = pd.DataFrame(np.round(raw, 2), columns=keys)
-    explain = [
-        f'{{"points":{p},"raw":{r}}}'
-        for p, r in zip(_json_lines(pts), _json_lines(raws), strict=True)
-    ]
+    explain = _explain_lines(arrays.points, cfg)
     day = as_of.isoformat()
     rows = zip(
         s["account_id"].tolist(), [day] * len(s), s["score"].tolist(), s["band"].tolist(),
@@ -522,8 +512,11 @@ def _write_health(
     conn.executemany(_HEALTH_REPLACE, rows)
 
 
-def _json_lines(frame: pd.DataFrame) -> list[str]:
-    """One compact JSON object per row (pandas' C writer; NaN → null)."""
-    if frame.empty:
+def _explain_lines(points: np.ndarray, cfg: ScoringConfig) -> list[str]:
+    """`{"points": {measure: points, …}}` per row (null without data), built by pandas' C JSON
+    writer: the history keeps per-measure points so movers can be computed later."""
+    if len(points) == 0:
         return []
-    return frame.to_json(orient="records", lines=True, double_precision=2).rstrip("\n").split("\n")
+    frame = pd.DataFrame(np.round(points, 2), columns=[m.key for m in cfg.measures])
+    body = frame.to_json(orient="records", double_precision=2)[2:-2]  # strip '[{' and '}]'
+    return ['{"points":{' + row + "}}" for row in body.split("},{")]

@@ -112,6 +112,11 @@ def _row(account, detail: str) -> ListRow:
     )
 
 
+def _score(account) -> str:
+    score = account.get("health_score")
+    return "not scored" if score is None or pd.isna(score) else f"{score:.0f}"
+
+
 def _text(value) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
@@ -198,7 +203,7 @@ def advocacy_candidates(book, today: date | None = None) -> AccountList:
     accounts["nps_date"] = accounts["id"].map(latest["date"])
     chosen = accounts[accounts["nps"] >= 9].sort_values(["nps", "arr"], ascending=False)
     rows = [
-        _row(a, f"NPS {a['nps']:.0f} on {str(a['nps_date'])[:10]} · health {a['health_score']:.0f}")
+        _row(a, f"NPS {a['nps']:.0f} on {str(a['nps_date'])[:10]} · health {_score(a)}")
         for a in chosen.to_dict("records")
     ]
     return AccountList("advocacy", LIST_TITLES["advocacy"],
@@ -250,7 +255,7 @@ def at_risk_accounts(book, today: date | None = None) -> AccountList:
     """Red, then yellow, active accounts (lowest score first)."""
     accounts = _accounts(book, "status = 'active' AND health_band IN ('red', 'yellow')")
     accounts = accounts.sort_values(["health_score"], na_position="last")
-    rows = [_row(a, f"{a['health_band']} · health {a['health_score']:.0f}")
+    rows = [_row(a, f"{a['health_band']} · health {_score(a)}")
             for a in accounts.to_dict("records")]  # fmt: skip
     return AccountList("at_risk", LIST_TITLES["at_risk"], "health band red or yellow", rows)
 

@@ -250,7 +250,9 @@ def measures_frame(
         else:
             columns[key] = pd.to_numeric(df[key], errors="coerce").to_numpy(dtype=float)
     facts = derive(columns, as_of)
-    frame = pd.DataFrame({"account_id": columns["account_id"], "rowid": columns["account_rowid"]} | facts)
+    frame = pd.DataFrame(
+        {"account_id": columns["account_id"], "rowid": columns["account_rowid"]} | facts
+    )
     return frame.set_index(pd.Index(columns["account_id"], name="id"), drop=False)
 
 

@@ -311,6 +311,7 @@ def expanding_accounts(data: MetricData, period: Period) -> pd.Series:
 
 
 def _churn_events(data: MetricData) -> pd.DataFrame:
+    """Account id and date of every churn (churned renewals, and accounts marked churned)."""
     renewals = data.renewals
     from_renewals = renewals.loc[renewals["outcome"].eq("churned"), ["account_id", "due_date"]]
     from_renewals = from_renewals.rename(columns={"due_date": "date"})
@@ -318,8 +319,12 @@ def _churn_events(data: MetricData) -> pd.DataFrame:
         data.accounts["status"].eq("churned")
         & ~data.accounts["id"].isin(from_renewals["account_id"])
     ]
+    # Marked churned with no churned renewal: it churned at its renewal date, or when it was
+    # last updated if that came first (a renewal date can lie in the future).
+    renewal = marked["renewal_date"].fillna(marked["updated_on"])
+    updated = marked["updated_on"].fillna(renewal)
     fallback = pd.DataFrame(
-        {"account_id": marked["id"], "date": marked["renewal_date"].fillna(marked["updated_on"])}
+        {"account_id": marked["id"], "date": renewal.where(renewal <= updated, updated)}
     )
     return pd.concat([from_renewals, fallback], ignore_index=True).dropna(subset=["date"])
 
@@ -340,7 +345,9 @@ def _return_events(data: MetricData) -> pd.DataFrame:
 
 def in_period(frame: pd.DataFrame, column: str, period: Period) -> pd.DataFrame:
     """The rows of `frame` whose ISO date `column` falls inside the period."""
-    values = frame[column].astype("string")
+    values = frame[column]
+    if values.dtype == object:  # all-missing or mixed: make it comparable text
+        values = values.fillna("").astype(str)
     mask = (values >= period.start.isoformat()) & (values <= period.end.isoformat())
     return frame[mask.fillna(False).astype(bool)]
 
@@ -649,32 +656,56 @@ class Trends:
 
 
 def monthly_trends(book, months: int = 12, today: date | None = None) -> Trends:
-    """Health mix, NPS, GRR and NRR for each of the last `months` calendar months."""
+    """Health mix, NPS, GRR and NRR for each of the last `months` calendar months (each
+    month computed exactly as `nps`, `grr` and `nrr` would for that month alone)."""
     periods = last_months(months, today)
-    data = load_metric_data(book, periods[0].start, periods[-1].end, today)
-    labels = [p.start.strftime("%b") for p in periods]
-    per_month = [metrics_from_data_subset(data, p) for p in periods]
+    whole = Period(periods[0].start, periods[-1].end, "range")
+    data = load_metric_data(book, whole.start, whole.end, today)
+    keys = [p.start.strftime("%Y-%m") for p in periods]
+    decided = renewals_decided(data, whole)
+    by_month = decided.assign(month=decided["due_date"].str.slice(0, 7)).groupby("month")
+    sums = by_month[["arr_before", "churned_arr", "contraction", "expansion"]].sum()
+    sums = sums.reindex(keys)
+    kept = sums["arr_before"] - sums["churned_arr"] - sums["contraction"]
     return Trends(
-        labels=labels,
+        labels=[p.start.strftime("%b") for p in periods],
         health_share=_health_mix_by_month(book, periods),
-        nps=[m["nps"].value for m in per_month],
-        grr=[m["grr"].value for m in per_month],
-        nrr=[m["nrr"].value for m in per_month],
+        nps=_nps_by_month(data, whole, keys),
+        grr=_percentages(kept, sums["arr_before"]),
+        nrr=_percentages(kept + sums["expansion"], sums["arr_before"]),
     )
 
 
-def metrics_from_data_subset(data: MetricData, period: Period) -> dict[str, Metric]:
-    """The metrics a trend needs for one month (cheaper than all of them)."""
-    return {"nps": nps(data, period), "grr": grr(data, period), "nrr": nrr(data, period)}
+def _nps_by_month(data: MetricData, whole: Period, keys: list[str]) -> list[float | None]:
+    """NPS per month: the latest response per contact (or contactless account) in each."""
+    frame = in_period(data.responses, "date", whole)
+    frame = frame[frame["kind"].eq("nps")]
+    who = frame["contact_id"].where(
+        frame["contact_id"].notna(), "account:" + frame["account_id"].astype(str)
+    )
+    frame = frame.assign(who=who, month=frame["date"].str.slice(0, 7))
+    latest = frame.sort_values(["date", "id"]).drop_duplicates(["month", "who"], keep="last")
+    score = latest["score"].astype(float)
+    net = (score >= 9).astype(int) - (score <= 6).astype(int)
+    grouped = net.groupby(latest["month"]).agg(["sum", "count"]).reindex(keys)
+    return _percentages(grouped["sum"], grouped["count"])
+
+
+def _percentages(numerator: pd.Series, denominator: pd.Series) -> list[float | None]:
+    """100 × numerator / denominator per item, None where the denominator is 0 or missing."""
+    out = []
+    for num, den in zip(numerator.tolist(), denominator.tolist(), strict=True):
+        out.append(None if not den or pd.isna(den) else round(100.0 * num / den, 2))
+    return out
 
 
 def _health_mix_by_month(book, periods: list[Period]) -> dict[str, list[float | None]]:
-    """Per month: the share of accounts in each band on their last snapshot of that month."""
+    """Per month: the share of the month's scored health snapshots in each band."""
+    # Shares of the month's snapshots: with a regular cadence (daily, weekly or monthly
+    # rescoring) every account weighs the same, and one pass over the date index suffices.
     rows = book.query(
-        "SELECT month, band, count(*) FROM ("
-        " SELECT substr(date, 1, 7) AS month, account_id, band, max(date) FROM health"
-        " WHERE date >= ? AND date <= ? GROUP BY month, account_id"
-        ") GROUP BY month, band",
+        "SELECT substr(date, 1, 7) AS month, band, count(*) FROM health "
+        "WHERE date >= ? AND date <= ? GROUP BY month, band",
         (periods[0].start.isoformat(), periods[-1].end.isoformat()),
     )
     counts: dict[str, dict[str, int]] = {}
@@ -683,7 +714,7 @@ def _health_mix_by_month(book, periods: list[Period]) -> dict[str, list[float | 
     mix: dict[str, list[float | None]] = {band: [] for band in ("green", "yellow", "red")}
     for period in periods:
         month = counts.get(period.start.strftime("%Y-%m"), {})
-        total = sum(month.values())
+        total = sum(month.get(band, 0) for band in mix)  # scored snapshots only
         for band in mix:
             mix[band].append(round(100.0 * month.get(band, 0) / total, 1) if total else None)
     return mix

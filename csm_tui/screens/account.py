@@ -91,8 +91,9 @@ class AccountScreen(ReportsWorkerErrors, Screen):
             with Horizontal(classes="row"):
                 with Vertical(classes="col"):
                     yield HealthGauge(id="gauge")
-                    yield TrendPlot(labels=[], y_range=(0, 100), id="health-trend",
-                                    colors={"Health": "cyan"})
+                    yield TrendPlot(
+                        labels=[], y_range=(0, 100), id="health-trend", colors={"Health": "cyan"}
+                    )
                 with Vertical(classes="col"):
                     yield self._panel("churn", "Churn risk")
                     yield self._panel("renewal", "Renewal")
@@ -132,14 +133,24 @@ class AccountScreen(ReportsWorkerErrors, Screen):
         self._load()
         self._load_drivers()
 
-    @work(thread=True, exclusive=True, group="account.load", exit_on_error=False,
-          name="reading the account")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="account.load",
+        exit_on_error=False,
+        name="reading the account",
+    )
     def _load(self) -> None:
         view = account_view.load_account(self.app.session.reader, self.account_id)
         self.post_message(self.Loaded(view))
 
-    @work(thread=True, exclusive=True, group="account.churn", exit_on_error=False,
-          name="explaining the churn risk")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="account.churn",
+        exit_on_error=False,
+        name="explaining the churn risk",
+    )
     def _load_drivers(self) -> None:
         explanation = account_view.churn_drivers(self.app.session.reader, self.account_id)
         self.post_message(self.DriversLoaded(explanation))
@@ -149,7 +160,8 @@ class AccountScreen(ReportsWorkerErrors, Screen):
         self._render_view(event.view)
         if self.section == "usage":
             self.query_one("#body", VerticalScroll).scroll_to_widget(
-                self.query_one("#usage-trend"), animate=False)
+                self.query_one("#usage-trend"), animate=False
+            )
             self.section = None
 
     def on_account_screen_drivers_loaded(self, event: DriversLoaded) -> None:
@@ -161,9 +173,11 @@ class AccountScreen(ReportsWorkerErrors, Screen):
         self.query_one("#title", Static).update(_title_text(view))
         self.query_one(HealthGauge).show(view.gauge)
         self.query_one("#health-trend", TrendPlot).update_series(
-            view.health_trend.values, view.health_trend.labels)
+            view.health_trend.values, view.health_trend.labels
+        )
         self.query_one("#usage-trend", TrendPlot).update_series(
-            view.usage_trend.values, view.usage_trend.labels)
+            view.usage_trend.values, view.usage_trend.labels
+        )
         panels = {
             "churn": _churn_text(view, self.drivers),
             "renewal": _renewal_text(view),
@@ -249,8 +263,7 @@ class AccountScreen(ReportsWorkerErrors, Screen):
         """A form saved: toast what changed, then show the new score, risk and alerts."""
         if result is None:
             return
-        self.notify(result.summary() or "Saved.", title=f"Saved · {result.account_name}",
-                    timeout=6)
+        self.notify(result.summary() or "Saved.", title=f"Saved · {result.account_name}", timeout=6)
         self.load()
         self.app.refresh_summary()  # type: ignore[attr-defined]
 
@@ -426,7 +439,9 @@ def _plans_text(view: AccountView) -> Text:
     for index, p in enumerate(view.save_plans):
         out.append("\n" if index else "")
         out.append(f"{p['id']} ", style="bold")
-        out.append(f"risk {p['risk_level']}", style=band_color(
-            {"high": "red", "medium": "yellow"}.get(p["risk_level"], "green")))
+        out.append(
+            f"risk {p['risk_level']}",
+            style=band_color({"high": "red", "medium": "yellow"}.get(p["risk_level"], "green")),
+        )
         out.append(f"  target {p['target_date'] or '–'}")
     return out

@@ -24,8 +24,8 @@ from csm_tui.widgets.book_header import BookHeader
 #: A list shows at most this many rows (a list of a whole 100k-account book is a query, not
 #: something to scroll); the status line says when more matched.
 MAX_ROWS = 2000
-COLUMNS = (("Account", 28), ("Segment", 11), ("Owner", 13), ("ARR", 11), ("Health", 7),
-           ("Why it is on the list", 48))  # fmt: skip
+COLUMNS = (("Account", 25), ("Segment", 10), ("Owner", 12), ("ARR", 10), ("Health", 6),
+           ("Why it is on the list", 45))  # fmt: skip
 BAND_STYLES = {"green": "green", "yellow": "yellow", "red": "red"}
 
 
@@ -67,6 +67,7 @@ class AccountListScreen(ReportsWorkerErrors, Screen):
         return cls(key, period)
 
     def compose(self) -> ComposeResult:
+        """Header, the criteria line, the rows table, footer."""
         yield BookHeader(self.title_text)
         yield Static("Loading…", id="criteria")
         table = DataTable(id="rows", cursor_type="row", zebra_stripes=True)
@@ -76,6 +77,7 @@ class AccountListScreen(ReportsWorkerErrors, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        """Focus the table and load the rows."""
         self.query_one(DataTable).focus()
         self.refresh_data()
 
@@ -90,6 +92,7 @@ class AccountListScreen(ReportsWorkerErrors, Screen):
         self.post_message(self.Loaded(load_list(session.reader, key, period)))
 
     def on_account_list_screen_loaded(self, event: Loaded) -> None:
+        """Show the loaded rows (at most MAX_ROWS) and the count."""
         listing = self.listing = event.listing
         table = self.query_one(DataTable)
         table.clear()
@@ -120,15 +123,19 @@ class AccountListScreen(ReportsWorkerErrors, Screen):
         return [aid for aid, _ in self.row_keys if aid]
 
     def action_cursor_down(self) -> None:
+        """`j`: next row."""
         self.query_one(DataTable).action_cursor_down()
 
     def action_cursor_up(self) -> None:
+        """`k`: previous row."""
         self.query_one(DataTable).action_cursor_up()
 
     def action_top(self) -> None:
+        """`g`: first row."""
         self.query_one(DataTable).move_cursor(row=0)
 
     def action_bottom(self) -> None:
+        """`G`: last row."""
         table = self.query_one(DataTable)
         table.move_cursor(row=max(0, table.row_count - 1))
 

@@ -8,7 +8,7 @@ trends load in two workers; a result for a period the user has already left is d
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
@@ -40,6 +40,8 @@ TILE_LABELS = {
     "save_rate": "Save rate",
 }  # fmt: skip
 BAND_COLORS = {"green": "green", "yellow": "yellow", "red": "red"}
+#: A tile's height in rows (border, value, ratio, target, border).
+TILE_HEIGHT = 5
 
 
 class DashboardScreen(ReportsWorkerErrors, Screen):
@@ -89,8 +91,10 @@ class DashboardScreen(ReportsWorkerErrors, Screen):
         self.period = period or default_period()
         self.generation = 0
         self.data: DashboardData | None = None
+        self.trends: TrendData | None = None
 
     def compose(self) -> ComposeResult:
+        """Header, period line, the tile grid, three trend plots, footer."""
         yield BookHeader("Dashboard")
         yield Static("", id="period")
         with Grid(id="tiles"):
@@ -114,8 +118,16 @@ class DashboardScreen(ReportsWorkerErrors, Screen):
         ]  # fmt: skip
 
     def on_mount(self) -> None:
+        """Focus the first tile and start loading."""
         self.query_one(MetricTile).focus()
         self.refresh_data()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fewer tiles per row on a narrow terminal, so figures are not cut off."""
+        columns = 6 if event.size.width >= 110 else 4 if event.size.width >= 76 else 3
+        grid = self.query_one("#tiles", Grid)
+        grid.styles.grid_size_columns = columns
+        grid.styles.height = TILE_HEIGHT * -(-len(TILE_KEYS) // columns)
 
     # -- loading ---------------------------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -141,6 +153,7 @@ class DashboardScreen(ReportsWorkerErrors, Screen):
         self.post_message(self.TrendsLoaded(load_trends(reader)))
 
     def on_dashboard_screen_metrics_loaded(self, event: MetricsLoaded) -> None:
+        """Fill the tiles (unless the user has moved to another period since)."""
         if event.generation != self.generation:
             return  # the user moved on to another period meanwhile
         self.data = event.data
@@ -150,7 +163,8 @@ class DashboardScreen(ReportsWorkerErrors, Screen):
         self._show_period(loading=False)
 
     def on_dashboard_screen_trends_loaded(self, event: TrendsLoaded) -> None:
-        data = event.data
+        """Draw the three trend plots."""
+        data = self.trends = event.data
         self.query_one("#trend-health", TrendPlot).update_series(data.health_mix, data.labels)
         self.query_one("#trend-nps", TrendPlot).update_series({"NPS": data.nps}, data.labels)
         self.query_one("#trend-grr", TrendPlot).update_series(

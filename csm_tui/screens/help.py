@@ -57,7 +57,7 @@ class HelpScreen(ReportsWorkerErrors, ModalScreen[None]):
             seen.add(row)
             table.add_row(*row)
         table.add_row("ctrl+p", "Command palette: quick actions, accounts by name", "")
-        table.caption = Text("Remap any key in keymap.toml (config dir): \"id\" = \"key\"")
+        table.caption = Text('Remap any key in keymap.toml (config dir): "id" = "key"')
         return table
 
     def action_close(self) -> None:

@@ -30,10 +30,14 @@ from csm_tui.widgets.book_header import BookHeader
 
 #: The order `s` cycles through.
 SORT_CYCLE = (DEFAULT_SORT, *SORT_COLUMNS)
-SORT_LABELS = {DEFAULT_SORT: "priority (red first, soonest renewal)", "churn": "churn risk",
-               "touch": "last touch", "arr": "ARR"}
+SORT_LABELS = {
+    DEFAULT_SORT: "priority (red first, soonest renewal)",
+    "churn": "churn risk",
+    "touch": "last touch",
+    "arr": "ARR",
+}
 #: Wait this long after a keystroke in the filter before querying (typing stays fluid).
-FILTER_DEBOUNCE_S = 0.12
+FILTER_DEBOUNCE_S = 0.04
 
 
 class PortfolioScreen(ReportsWorkerErrors, Screen):
@@ -49,8 +53,7 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
         Binding("d", "renewing", "Renewing ≤", id="portfolio.renewing"),
         Binding("x", "flag('high_risk')", "High risk", id="portfolio.high_risk"),
         Binding("e", "flag('expansion')", "Expansion", id="portfolio.expansion"),
-        Binding("c", "flag('include_churned')", "Churned", show=False,
-                id="portfolio.churned"),
+        Binding("c", "flag('include_churned')", "Churned", show=False, id="portfolio.churned"),
         Binding("escape", "clear", "Clear filters", id="portfolio.clear"),
     ]
     DEFAULT_CSS = """
@@ -77,12 +80,15 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
         super().__init__()
         self.portfolio_query = query or PortfolioQuery()
         self._pagers: dict[int, PortfolioPager] = {}
+        self._counted: set[int] = set()
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield BookHeader("Portfolio")
-        yield Input(placeholder="Filter accounts by name (fuzzy); Enter to browse, Esc to clear",
-                    id="filter")
+        yield Input(
+            placeholder="Filter accounts by name (fuzzy); Enter to browse, Esc to clear",
+            id="filter",
+        )
         yield Static("", id="status")
         yield AccountTable(id="accounts")
         yield Footer()
@@ -106,19 +112,19 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
         filter_box.set_class(bool(query.text), "shown")
         self.requery()
 
-    def requery(self) -> None:
-        """Start a new generation: the table asks for its visible window, a worker counts."""
+    def requery(self, keep_position: bool = False) -> None:
+        """Start a new generation: the table asks for its visible window; once rows are
+        shown, a worker counts them."""
         table = self.table
         table.sort_key = self.portfolio_query.sort
         table.sort_descending = self.portfolio_query.descending
-        generation = table.begin()
+        table.begin(keep_position)
         self._pagers = {}
         self._show_status()
-        self._count(generation, self.portfolio_query)
 
     def refresh_data(self) -> None:
         """The book changed (an edit, another process): re-read what is on screen."""
-        self.requery()
+        self.requery(keep_position=True)
 
     def _pager(self, generation: int, query: PortfolioQuery) -> PortfolioPager:
         pager = self._pagers.get(generation)
@@ -136,14 +142,24 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
         rows = self._pager(generation, query).rows(offset, limit)
         self.post_message(self.RowsLoaded(generation, offset, limit, rows))
 
-    @work(thread=True, exclusive=True, group="portfolio.count", exit_on_error=False,
-          name="counting accounts")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="portfolio.count",
+        exit_on_error=False,
+        name="counting accounts",
+    )
     def _count(self, generation: int, query: PortfolioQuery) -> None:
-        total = self._pager(generation, query).total()
+        total = self._pager(generation, query).total(self.app.session.counter)
         self.post_message(self.TotalCounted(generation, total))
 
     def on_portfolio_screen_rows_loaded(self, event: RowsLoaded) -> None:
         self.table.set_window(event.generation, event.offset, event.limit, event.rows)
+        if event.generation == self.table.generation and event.generation not in self._counted:
+            # count only once rows are on screen: on a big book COUNT(*) takes a while
+            self._counted.add(event.generation)
+            if self.table.total is None:
+                self._count(event.generation, self.portfolio_query)
         self._show_status()
 
     def on_portfolio_screen_total_counted(self, event: TotalCounted) -> None:
@@ -184,7 +200,11 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
 
     def action_sort(self) -> None:
         """Sort by the next column (priority, name, tier, owner, ARR, health, risk…)."""
-        index = SORT_CYCLE.index(self.portfolio_query.sort) if self.portfolio_query.sort in SORT_CYCLE else 0
+        index = (
+            SORT_CYCLE.index(self.portfolio_query.sort)
+            if self.portfolio_query.sort in SORT_CYCLE
+            else 0
+        )
         self._resort(SORT_CYCLE[(index + 1) % len(SORT_CYCLE)], False)
 
     def action_reverse(self) -> None:
@@ -208,11 +228,15 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
         """Cycle the renewal window: 30, 60, 90 days, off."""
         windows = (None, *RENEWAL_WINDOWS)
         index = windows.index(self.portfolio_query.renewing_within)
-        self.apply_query(replace(self.portfolio_query, renewing_within=windows[(index + 1) % len(windows)]))
+        self.apply_query(
+            replace(self.portfolio_query, renewing_within=windows[(index + 1) % len(windows)])
+        )
 
     def action_flag(self, name: str) -> None:
         """Toggle a quick filter (high risk, expansion candidates, include churned)."""
-        self.apply_query(replace(self.portfolio_query, **{name: not getattr(self.portfolio_query, name)}))
+        self.apply_query(
+            replace(self.portfolio_query, **{name: not getattr(self.portfolio_query, name)})
+        )
 
     def action_clear(self) -> None:
         """Escape: close the filter box, or clear every filter (keeping the order)."""
@@ -222,7 +246,9 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
             if not box.value:
                 box.remove_class("shown")
             return
-        cleared = PortfolioQuery(sort=self.portfolio_query.sort, descending=self.portfolio_query.descending)
+        cleared = PortfolioQuery(
+            sort=self.portfolio_query.sort, descending=self.portfolio_query.descending
+        )
         self.apply_query(cleared)
 
     @on(AccountTable.Opened)

@@ -149,7 +149,11 @@ class SnoozeForm(ModalScreen[SnoozeChoice | None]):
                 self.query_one("#error", Label).update(f"Until date: {exc}")
             return
         option = self.query_one("#durations", OptionList).highlighted_option
-        self._finish(self.choices.get(option.id if option else "day", self.choices["day"]))
+        choice = option.id if option else "day"
+        if choice not in self.choices:
+            self.query_one("#error", Label).update("Until date: type the date (YYYY-MM-DD).")
+            return
+        self._finish(self.choices[choice or "day"])
 
     def _finish(self, until: date) -> None:
         reason = " ".join(self.query_one("#reason", Input).value.split())

@@ -19,8 +19,10 @@ def welcome_text(db_path: Path) -> Text:
     out = Text("Welcome to csm\n\n", style="bold")
     out.append("Your book is empty: ")
     out.append(str(db_path), style="italic")
-    out.append("\n\nBring in your accounts from a CSV (one row per account) and, if you have "
-               "them, usage, tickets, NPS and contacts:\n\n")
+    out.append(
+        "\n\nBring in your accounts from a CSV (one row per account) and, if you have "
+        "them, usage, tickets, NPS and contacts:\n\n"
+    )
     for line in (
         "csm import accounts.csv",
         "csm import usage.csv --kind usage",

@@ -199,8 +199,9 @@ def _points(explain: str | None) -> dict[str, float]:
     return {k: float(v) for k, v in points.items() if isinstance(v, int | float)}
 
 
-def _movers(conn: sqlite3.Connection, account_id: str, latest, labels: dict[str, str]
-            ) -> list[tuple[str, float]]:
+def _movers(
+    conn: sqlite3.Connection, account_id: str, latest, labels: dict[str, str]
+) -> list[tuple[str, float]]:
     """The measures whose points changed most since the snapshot nearest 7 days before."""
     if latest is None:
         return []
@@ -208,8 +209,12 @@ def _movers(conn: sqlite3.Connection, account_id: str, latest, labels: dict[str,
     before = conn.execute(
         "SELECT explain FROM health WHERE account_id = ? AND date BETWEEN ? AND ? "
         "ORDER BY abs(julianday(date) - julianday(?)) LIMIT 1",
-        (account_id, (target - timedelta(days=MOVER_TOLERANCE_DAYS)).isoformat(),
-         (target + timedelta(days=MOVER_TOLERANCE_DAYS)).isoformat(), target.isoformat()),
+        (
+            account_id,
+            (target - timedelta(days=MOVER_TOLERANCE_DAYS)).isoformat(),
+            (target + timedelta(days=MOVER_TOLERANCE_DAYS)).isoformat(),
+            target.isoformat(),
+        ),
     ).fetchone()
     if before is None:
         return []
@@ -275,8 +280,11 @@ def churn_drivers(book: Book, account_id: str) -> ChurnExplanation:
 
     model = load_model(model_path_for(book.path))
     if model is None:
-        return ChurnExplanation([], "No churn model yet: `csm model train` learns one from "
-                                    "your renewal history. Risk follows the health band.")
+        return ChurnExplanation(
+            [],
+            "No churn model yet: `csm model train` learns one from "
+            "your renewal history. Risk follows the health band.",
+        )
     custom = (getattr(model, "metadata", {}) or {}).get("custom")
     with book.read() as conn:
         frame = feature_frame(conn, account_ids=[account_id], custom=custom)

@@ -27,6 +27,7 @@ class BookSession:
         self._lock = threading.Lock()
         self._reader: Book | None = None
         self._writer: Book | None = None
+        self._counter: Book | None = None
         self._seen_version: int | None = None
 
     @property
@@ -46,6 +47,15 @@ class BookSession:
                 self._reader = open_book(writer.path)
             return self._reader
 
+    @property
+    def counter(self) -> Book:
+        """A connection for slow counts, so a COUNT over a big book never holds up the rows."""
+        writer = self.book
+        with self._lock:
+            if self._counter is None:
+                self._counter = open_book(writer.path)
+            return self._counter
+
     def changed_elsewhere(self) -> bool:
         """True once after any other connection (another process, or our writer) committed."""
         version = self.reader.data_version()
@@ -56,7 +66,7 @@ class BookSession:
     def close(self) -> None:
         """Close both connections (safe to call twice)."""
         with self._lock:
-            for book in (self._reader, self._writer):
+            for book in (self._reader, self._writer, self._counter):
                 if book is not None:
                     book.close()
-            self._reader = self._writer = None
+            self._reader = self._writer = self._counter = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from csm_tui.clock import now_iso, today
 from csm_tui.errors import UsageError, ValidationError
@@ -24,6 +24,9 @@ from csm_tui.service.fields import (
 )
 from csm_tui.storage.ids import new_id
 from csm_tui.storage.parse import ValueProblem
+
+if TYPE_CHECKING:
+    from csm_tui.storage.db import Book
 
 #: Timeline kinds a user can log (the "system" kind is csm's own).
 EVENT_KINDS = ("call", "meeting", "email", "note", "qbr")
@@ -44,7 +47,11 @@ class ScoreSummary:
 
 @dataclass
 class EditResult:
-    """What one edit changed: fields (old, new), the event it added, the score before/after."""
+    """What one edit changed: fields (old, new), the score before and after, alerts.
+
+    `event_id` is the timeline event (`log_event`, `add_note`) or response (`record_response`)
+    the edit added; None for `update_account`.
+    """
 
     account_id: str
     account_name: str
@@ -85,7 +92,7 @@ class EditResult:
 
 
 # -- the edits ----------------------------------------------------------------------------------
-def update_account(book, ref: str, changes: dict[str, str]) -> EditResult:
+def update_account(book: Book, ref: str, changes: dict[str, str]) -> EditResult:
     """Apply field/signal changes (field → text as typed) to one account, then rescore it."""
     values = validate_all(changes)
     with book.write(durable=True) as conn:
@@ -100,7 +107,7 @@ def update_account(book, ref: str, changes: dict[str, str]) -> EditResult:
         return _finish(conn, account, changed, None, before)
 
 
-def log_event(book, ref: str, kind: str, text: str, at: str | None = None) -> EditResult:
+def log_event(book: Book, ref: str, kind: str, text: str, at: str | None = None) -> EditResult:
     """Add a timeline event (call, meeting, email, note, qbr) to an account, then rescore it."""
     kind = _valid_kind(kind)
     body = _valid_text(text)
@@ -117,13 +124,13 @@ def log_event(book, ref: str, kind: str, text: str, at: str | None = None) -> Ed
         return _finish(conn, account, changed, event_id, before)
 
 
-def add_note(book, ref: str, text: str) -> EditResult:
+def add_note(book: Book, ref: str, text: str) -> EditResult:
     """Add a note to an account's timeline (a `note` event, now)."""
     return log_event(book, ref, "note", text)
 
 
 def record_response(
-    book,
+    book: Book,
     ref: str,
     score: float | str,
     comment: str = "",

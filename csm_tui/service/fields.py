@@ -28,7 +28,7 @@ STATUSES = ("active", "churned")
 
 
 class Problem(ValueProblem):
-    """Raised by a parser: the message says what is wrong and what would be valid."""
+    """Raised by every parser here: the message says what is wrong and what would be valid."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,10 @@ def parse_date(text: str) -> str | None:
     raw = text.strip()
     if raw.lower() == "today":
         return today().isoformat()
-    day = imported.parse_date(raw)  # ValueProblem names an impossible date
+    try:
+        day = imported.parse_date(raw)
+    except ValueProblem as exc:  # it names the impossible date; callers catch Problem
+        raise Problem(str(exc)) from None
     return day.isoformat() if day else None
 
 
@@ -131,7 +134,10 @@ def parse_datetime(text: str) -> str:
         return now_iso()
     if raw.lower() == "today":
         return today().isoformat() + "T00:00:00"
-    stamp = imported.parse_timestamp(raw)
+    try:
+        stamp = imported.parse_timestamp(raw)
+    except ValueProblem as exc:
+        raise Problem(str(exc)) from None
     return stamp.isoformat(timespec="seconds")
 
 

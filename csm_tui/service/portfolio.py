@@ -156,10 +156,11 @@ class PortfolioPager:
             skip = 0
         return out
 
-    def total(self) -> int:
-        """How many accounts match (one COUNT; run it in its own worker on big books)."""
+    def total(self, book: Book | None = None) -> int:
+        """How many accounts match: one COUNT, on `book` if given (a second connection, so
+        a slow count over a big book does not hold up the windows)."""
         sql = f"SELECT count(*) FROM accounts WHERE {self._where}"
-        return int(self.book.scalar(sql, self._params) or 0)
+        return int((book or self.book).scalar(sql, self._params) or 0)
 
     def position_of(self, account_id: str, scan_limit: int = 2000) -> int | None:
         """Where an account sits in the first `scan_limit` rows (to keep the cursor on it)."""
@@ -227,8 +228,9 @@ def _priority_segments(descending: bool) -> list[_Segment]:
     for band in bands:
         where, params = ("health_band = ?", (band,)) if band else ("health_band IS NULL", ())
         segments.append(
-            _Segment(f"{where} AND renewal_date IS NOT NULL", f"renewal_date {way}, rowid {way}",
-                     params)
+            _Segment(
+                f"{where} AND renewal_date IS NOT NULL", f"renewal_date {way}, rowid {way}", params
+            )
         )
         segments.append(_Segment(f"{where} AND renewal_date IS NULL", f"rowid {way}", params))
     return segments
@@ -335,9 +337,10 @@ def book_summary(book: Book) -> BookSummary:
         )
 
 
-def account_count(book: Book) -> int:
-    """How many accounts the book holds (0 on a first run: the app offers the welcome)."""
-    return int(book.scalar("SELECT count(*) FROM accounts") or 0)
+def account_count(book: Book, cap: int = 1) -> int:
+    """How many accounts the book holds, counting no further than `cap` (the app only
+    asks whether there are any: 0 on a first run opens the welcome)."""
+    return int(book.scalar("SELECT count(*) FROM (SELECT 1 FROM accounts LIMIT ?)", (cap,)) or 0)
 
 
 @dataclass(frozen=True)

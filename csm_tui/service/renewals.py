@@ -25,6 +25,8 @@ UNKNOWN_BAND_RATE = 0.20
 HIGH_CHURN = 0.50
 #: A green account below this contradicts an at-risk/lost call.
 LOW_CHURN = 0.20
+#: Windows up to this many days read renewals through the due-date index.
+INDEX_MAX_DAYS = 60
 #: More renewals than this in a window are totalled but not all listed.
 MAX_LISTED = 2000
 
@@ -72,45 +74,78 @@ class RenewalsView:
     forecast_basis: str  # "model", "band" or "mixed"
 
 
+_WINDOW = """
+    WITH w AS (
+        SELECT r.id, r.account_id, a.name, r.due_date, a.health_band AS band, a.health_score,
+               a.churn_prob, a.risk_segment AS risk, r.csm_call AS call,
+               coalesce(nullif(r.arr_before, 0), a.arr, 0) AS arr,
+               coalesce(a.churn_prob, CASE a.health_band {rates} ELSE :unknown END) AS p
+        FROM {renewals} JOIN accounts a ON a.id = r.account_id
+        WHERE r.outcome IS NULL AND r.due_date >= :start AND r.due_date <= :end
+          AND a.status != 'churned')
+"""
+#: The same rules as `is_at_risk` and `call_gap`, for totals over windows of any size.
+_AT_RISK = "(band IN ('yellow', 'red') OR risk = 'high')"
+_GAP = (
+    "((call IN ('commit', 'likely') AND (p >= :high OR band = 'red')) OR "
+    "(call IN ('at_risk', 'lost') AND band = 'green' AND p < :low AND coalesce(risk, '') != 'high'))"
+)
+
+
 def renewals_window(book, days: int, *, today: date | None = None) -> RenewalsView:
-    """Open renewals of active accounts due in the next `days` days (today included)."""
+    """Open renewals of active accounts due in the next `days` days (today included).
+
+    Totals are summed in SQL over the whole window; at most MAX_LISTED rows are listed.
+    """
     if days <= 0:
         raise ValidationError("window", f"{days} days; use a positive number of days")
     start = today or clock.today()
     end = start + timedelta(days=days)
-    rows = book.query(
-        """SELECT r.id, r.account_id, a.name, r.due_date, r.arr_before, a.arr, a.health_band,
-                  a.health_score, a.churn_prob, a.risk_segment, r.csm_call
-           FROM renewals r JOIN accounts a ON a.id = r.account_id
-           WHERE r.outcome IS NULL AND r.due_date >= ? AND r.due_date <= ?
-             AND a.status != 'churned'
-           ORDER BY r.due_date, a.arr DESC, r.id""",
-        (start.isoformat(), end.isoformat()),
+    rates = " ".join(f"WHEN '{band}' THEN {rate!r}" for band, rate in BAND_CHURN_RATE.items())
+    # A long window touches most renewals: reading the table in storage order beats jumping
+    # through the due-date index (measured 0.5 s vs 3 s for 365 days at 200,000 accounts).
+    source = "renewals r NOT INDEXED" if days > INDEX_MAX_DAYS else "renewals r"
+    window = _WINDOW.format(rates=rates, renewals=source)
+    params = {"start": start.isoformat(), "end": end.isoformat(), "unknown": UNKNOWN_BAND_RATE,
+              "high": HIGH_CHURN, "low": LOW_CHURN, "limit": MAX_LISTED}  # fmt: skip
+    with book.read() as conn:
+        rows = conn.execute(
+            window + "SELECT * FROM w ORDER BY due_date, arr DESC, id LIMIT :limit", params
+        ).fetchall()
+        sums = conn.execute(
+            window
+            + f"""SELECT count(*), total(arr), total(CASE WHEN {_AT_RISK} THEN arr END),
+                                total(arr * (1 - p)), total(churn_prob IS NOT NULL),
+                                total(CASE WHEN {_GAP} THEN 1 END)
+                         FROM w""",
+            params,
+        ).fetchone()
+    count, modelled = int(sums[0]), int(sums[4])
+    window_totals = RenewalTotals(
+        count, round(sums[1], 2), round(sums[2], 2), round(sums[3], 2), int(sums[5])
     )
-    items = [_item(r, start) for r in rows]
-    return RenewalsView(days, start, end, items[:MAX_LISTED], totals(items), _basis(items))
+    basis = "model" if count and modelled == count else "mixed" if modelled else "band"
+    return RenewalsView(days, start, end, [_item(r, start) for r in rows], window_totals, basis)
 
 
 def _item(r: sqlite3.Row, today: date) -> RenewalItem:
     from_model = r["churn_prob"] is not None
-    prob = float(r["churn_prob"]) if from_model else band_rate(r["health_band"])
-    band, risk = r["health_band"], r["risk_segment"]
-    arr = float(r["arr_before"] or r["arr"] or 0)
+    prob = float(r["churn_prob"]) if from_model else band_rate(r["band"])
     return RenewalItem(
         renewal_id=r["id"],
         account_id=r["account_id"],
         account_name=r["name"],
         due_date=r["due_date"],
         days_left=(date.fromisoformat(r["due_date"][:10]) - today).days,
-        arr=arr,
-        band=band,
+        arr=float(r["arr"]),
+        band=r["band"],
         score=r["health_score"],
         churn_prob=prob,
         from_model=from_model,
-        risk_segment=risk,
-        csm_call=r["csm_call"],
-        at_risk=is_at_risk(band, risk),
-        gap=call_gap(r["csm_call"], band, prob, risk),
+        risk_segment=r["risk"],
+        csm_call=r["call"],
+        at_risk=is_at_risk(r["band"], r["risk"]),
+        gap=call_gap(r["call"], r["band"], prob, r["risk"]),
     )
 
 
@@ -143,13 +178,6 @@ def totals(items: list[RenewalItem]) -> RenewalTotals:
         forecast=round(sum(i.arr * (1 - i.churn_prob) for i in items), 2),
         disagreements=sum(1 for i in items if i.gap),
     )
-
-
-def _basis(items: list[RenewalItem]) -> str:
-    kinds = {i.from_model for i in items}
-    if kinds == {True}:
-        return "model"
-    return "mixed" if kinds == {True, False} else "band"
 
 
 def set_csm_call(book, renewal_id: str, call: str | None) -> str | None:

@@ -463,7 +463,8 @@ def _draw_accounts(
     n = len(numbers)
     names, industries, domains = _company_names(rng, n, reserved)
     seg = rng.choice(3, size=n, p=_SEGMENT_P)
-    z = rng.standard_normal(n)
+    gauss = rng.standard_normal(n)
+    z = gauss + 0.35 * np.maximum(gauss, 0) ** 2  # a long tail of really troubled accounts
     arr = np.round(np.array(_ARR_MEDIAN)[seg] * np.exp(rng.normal(0, 0.5, n)), -2)
     seats = np.maximum(3, np.round(arr / np.array(_PRICE_PER_SEAT)[seg])).astype(np.int64)
     plan = np.where(
@@ -522,7 +523,7 @@ def _contract_dates(rng: np.random.Generator, acc: _Accounts, cal: _Calendar) ->
     acc.has_past = (years >= 2) & (last >= lo) & (last <= hi)
     acc.past_due = np.where(acc.has_past, last, 0)
     # the latent risk decides (noisily) who did not renew last time
-    p_churn = _sigmoid(-1.45 + 1.6 * acc.z)
+    p_churn = _sigmoid(-1.6 + 1.4 * acc.z)
     acc.churned = acc.has_past & (acc.past_due <= -7) & (rng.random(acc.n) < p_churn)
     acc.end = np.where(acc.churned, acc.past_due, 0)
     acc.renewal = np.where(acc.churned, acc.past_due, acc.renewal)
@@ -610,7 +611,7 @@ def _tickets(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tab
     """Support tickets over the year, heavier and more severe for risky accounts; spikes."""
     lo, hi = _active_window(acc)
     years = (hi - lo + 1) / 365.0
-    rate = (1.2 + acc.seats / 30.0) * np.exp(0.35 * acc.z) * years
+    rate = (1.2 + acc.seats / 15.0) * np.exp(0.5 * acc.z) * years
     idx, day = _spread(rng, acc, rng.poisson(rate), lo, hi)
     burst = rng.poisson(4, acc.n) + 3
     s_idx, s_day = _spread(rng, acc, np.where(acc.spike, burst, 0), np.full(acc.n, -13), hi)

@@ -18,12 +18,12 @@ from typing import TextIO
 
 from csm_tui.clock import today
 from csm_tui.errors import UsageError
+from csm_tui.storage.importer import FORMULA_STARTS
 from csm_tui.storage.kinds import ACCOUNT_NAME, ACCOUNT_REF, JSON_VALUE, Kind, kind_named
 from csm_tui.storage.mapping import custom_column_name
 from csm_tui.storage.parse import is_plain_number
 
 FORMATS = ("csv", "json")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORECAST_COLUMNS = (
     "id",
     "account_id",
@@ -50,9 +50,9 @@ class Export:
 
 def neutralise(cell: str) -> str:
     """Prefix "'" to a cell a spreadsheet would treat as a formula (plain numbers stay)."""
-    if cell.startswith(_FORMULA_STARTS) and not is_plain_number(cell):
+    if cell.startswith(FORMULA_STARTS) and not is_plain_number(cell):
         return "'" + cell
-    if cell.startswith("'") and cell[1:2] and cell[1:].startswith((*_FORMULA_STARTS, "'")):
+    if cell.startswith("'") and cell[1:2] and cell[1:].startswith((*FORMULA_STARTS, "'")):
         return "'" + cell  # so the importer's quote-stripping gives this cell back unchanged
     return cell
 

@@ -403,7 +403,7 @@ def _csv_record(
 
 def unquote_cell(cell: str) -> str:
     """Undo csm's export neutralising: "'=SUM(A1)" → "=SUM(A1)"; other cells stay as they are."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r'":
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in (*FORMULA_STARTS, "'"):
         return cell[1:]
     return cell
 
@@ -616,7 +616,11 @@ class _Checker:
         for name, (ids, what) in self.references.items():
             value = row.get(name)
             if value is not None and str(value) not in ids:
-                self.problem(number, name, f"no {what} with id {value!r} in this book")
+                self.problem(
+                    number,
+                    name,
+                    f"no {what} with id {value!r} in this book (import the {what}s first)",
+                )
                 ok = False
         return ok
 
@@ -758,8 +762,8 @@ def plan_import(
         row = checker.check(record)
         if row is not None:
             main.rows.append(row)
-        if progress and done % 500 == 0:
-            progress(done, total * 2)
+        if progress and done % 500 == 0:  # checking is the first half of the work
+            progress(done // 2, total)
     plan = Plan(main, columns=columns)
     if kind.name == "accounts":
         plan.side = _account_side_rows(main, checker)
@@ -778,10 +782,24 @@ def _count_rows(problems: list[str]) -> int:
     return len({line.split(": ", 1)[0] for line in problems})
 
 
-def _existing_keys(book, planned: Planned) -> set[tuple]:
+def _existing_keys(book, planned: Planned, chunk: int = 2_000) -> set[tuple]:
+    """Which of the file's keys are already in the book (looked up by primary key, a chunk at
+    a time, so memory follows the file's size rather than the table's)."""
     kind = planned.kind
-    cols = ", ".join(kind.key)
-    return {tuple(r) for r in book.query(f"SELECT {cols} FROM {kind.table}")}  # noqa: S608
+    width = len(kind.key)
+    names = ", ".join(f"k{i}" for i in range(width))
+    match = " AND ".join(f"t.{col} = k.k{i}" for i, col in enumerate(kind.key))
+    keys = [key for key in dict.fromkeys(planned.keys()) if key[0] is not None]
+    found: set[tuple] = set()
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        values = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(part))
+        sql = (
+            f"WITH k({names}) AS (VALUES {values}) "  # noqa: S608 - names come from KINDS
+            f"SELECT k.* FROM k JOIN {kind.table} t ON {match}"
+        )
+        found.update(tuple(r) for r in book.query(sql, tuple(v for key in part for v in key)))
+    return found
 
 
 def _account_side_rows(main: Planned, checker: _Checker) -> list[Planned]:
@@ -875,21 +893,39 @@ def check_renewal_history(value: object) -> list[dict]:
 
 
 def write_plan(book, plan: Plan, progress: ProgressFn | None = None) -> None:
-    """Write every planned row in ONE non-durable transaction (all or nothing)."""
-    total = sum(len(p.rows) for p in (plan.main, *plan.side))
-    done = 0
+    """Write every planned row in ONE non-durable transaction (all or nothing).
+
+    Progress counts the file's records: checking was the first half, writing is the second."""
+    records = len(plan.main.rows)
+    total = sum(len(p.rows) for p in (plan.main, *plan.side)) or 1
+    written = 0
     with book.write(durable=False) as conn:
         if plan.main.kind.name == "alerts":
             _clear_alert_clashes(conn, plan.main)
         for planned in (plan.main, *plan.side):
             for sql, batch in _statements(planned):
                 conn.executemany(sql, batch)
-                done += len(batch)
+                written += len(batch)
                 if progress:
-                    progress(
-                        len(plan.main.rows) + done * len(plan.main.rows) // max(total, 1),
-                        len(plan.main.rows) * 2,
-                    )
+                    progress(records // 2 + written * (records - records // 2) // total, records)
+        if plan.main.kind.name == "health":
+            _sync_current_scores(conn, plan.main)
+
+
+def _sync_current_scores(conn, planned: Planned) -> None:
+    """An account's current score is its latest health snapshot: when the file holds an
+    account's latest snapshot, copy it onto the account (the columns the portfolio shows)."""
+    latest: dict[str, str] = {}
+    for row in planned.rows:
+        account, day = row[ACCOUNT_REF], str(row["date"])
+        latest[account] = max(latest.get(account, day), day)
+    conn.executemany(
+        "UPDATE accounts SET (health_score, health_band, churn_prob) = (SELECT h.score, h.band, "
+        "coalesce(h.churn_prob, accounts.churn_prob) FROM health h WHERE h.account_id = "
+        "accounts.id AND h.date = ?1) WHERE id = ?2 AND ?1 >= (SELECT max(date) FROM health "
+        "WHERE account_id = ?2)",
+        [(day, account) for account, day in latest.items()],
+    )
 
 
 def _statements(planned: Planned) -> Iterator[tuple[str, list[tuple]]]:

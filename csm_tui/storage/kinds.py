@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from csm_tui.storage import parse
 from csm_tui.storage.parse import ValueProblem
@@ -44,7 +44,6 @@ class Field:
     high: float | None = None
     choices: dict[str, str] | None = None
     default: object = None  # stored when the cell is empty (NOT NULL columns)
-    computed: bool = False  # written by the scoring engine; imported only when present
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,6 @@ class Kind:
     id_from: tuple[str, ...] = ()
     order_by: str = "rowid"
     check: Callable[[dict], list[tuple[str, str]]] | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def has_account(self) -> bool:
@@ -175,10 +173,10 @@ KINDS: dict[str, Kind] = {
                 Field("activated_on", DATE),
                 Field("sponsor_engaged", BOOL),
                 Field("open_escalations", INT, low=0, default=0),
-                Field("health_score", NUMBER, low=0, high=100, computed=True),
-                Field("health_band", CHOICE, choices=BAND, computed=True),
-                Field("churn_prob", FRACTION, low=0, high=1, computed=True),
-                Field("risk_segment", CHOICE, choices=LEVEL, computed=True),
+                Field("health_score", NUMBER, low=0, high=100),
+                Field("health_band", CHOICE, choices=BAND),
+                Field("churn_prob", FRACTION, low=0, high=1),
+                Field("risk_segment", CHOICE, choices=LEVEL),
             ),
             order_by="id",
             check=_accounts_check,
@@ -401,7 +399,9 @@ KINDS: dict[str, Kind] = {
     )
 }
 
-#: Import order for rebuilding a book: accounts first, then what refers to earlier kinds.
+#: Import order for rebuilding a book: accounts first, then what refers to earlier kinds, with
+#: every kind the health score reads before the scoring output (health, alerts) and what
+#: refers to alerts (save plans, then their tasks).
 IMPORT_ORDER = (
     "accounts",
     "contacts",
@@ -410,11 +410,11 @@ IMPORT_ORDER = (
     "nps",
     "timeline",
     "renewals",
+    "objectives",
     "health",
     "alerts",
     "save-plans",
     "tasks",
-    "objectives",
 )
 #: Columns filled at import time when a file leaves them empty.
 NOW_DEFAULTS = {("save-plans", "created_at"), ("tasks", "created_at")}
@@ -453,15 +453,17 @@ def convert_value(spec: Field, value: object, date_order: str | None = None) -> 
     raise AssertionError(f"unknown field type {spec.type}")
 
 
+_NUMBER_PARSERS = {
+    MONEY: parse.parse_money,
+    NUMBER: parse.parse_number,
+    INT: parse.parse_int,
+    PERCENT: parse.parse_percent,
+    FRACTION: lambda v: parse.parse_percent(v, fraction=True),
+}
+
+
 def _convert_number(spec: Field, value: object) -> float | int | None:
-    converters = {
-        MONEY: parse.parse_money,
-        NUMBER: parse.parse_number,
-        INT: parse.parse_int,
-        PERCENT: parse.parse_percent,
-        FRACTION: lambda v: parse.parse_percent(v, fraction=True),
-    }
-    number = converters[spec.type](value)
+    number = _NUMBER_PARSERS[spec.type](value)
     if number is None:
         return None
     if spec.low is not None and number < spec.low:

@@ -60,18 +60,27 @@ def parse_text(value: object) -> str | None:
 
 def parse_number(value: object) -> float | None:
     """A number in any common notation: 1,234.5 · 1.234,5 · 1 234,5 · (12) for negatives."""
-    if blank(value):
+    if isinstance(value, str):
+        raw = value.strip()
+        if not raw:
+            return None
+        if raw[0].isdigit() and "_" not in raw:  # fast path: "1200", "12.5", "3e4"
+            try:
+                return _finite(float(raw), raw)
+            except ValueError:
+                pass
+        return _parse_number_text(raw)
+    if value is None:
         return None
     if isinstance(value, bool):
         raise ValueProblem(f"{value!r} is not a number")
     if isinstance(value, (int, float)):
         return _finite(float(value), str(value))
-    raw = _text(value)
-    if raw[:1].isdigit() and "_" not in raw:  # fast path: "1200", "12.5", "3e4"
-        try:
-            return _finite(float(raw), raw)
-        except ValueError:
-            pass
+    return _parse_number_text(_text(value))
+
+
+def _parse_number_text(raw: str) -> float:
+    """The slow path: currency signs, thousands separators, decimal commas, (negatives)."""
     sign, text = ("-", raw[1:].lstrip()) if raw[:1] in "-−" else ("", raw)  # "-$5,000"
     text = _CURRENCY.sub("", text)
     negative = text.startswith("(") and text.endswith(")")

@@ -241,8 +241,14 @@ CREATE TABLE objectives (
 CREATE INDEX objectives_account ON objectives(account_id);
 """
 
+V2 = """
+-- the portfolio's default order (worst band first, soonest renewal), read a window at a time
+-- and its per-band counts answered from the index alone
+CREATE INDEX accounts_priority ON accounts(status, health_band, renewal_date);
+"""
+
 #: Ordered migrations: MIGRATIONS[i] takes a file from user_version i to i + 1.
-MIGRATIONS: list[str] = [V1]
+MIGRATIONS: list[str] = [V1, V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -165,14 +165,21 @@ class AccountTable(ScrollView, can_focus=True):
         self._loaded_end = 0
         self._pending: set[tuple[int, int, int]] = set()
         self._fresh = True  # the first window of a generation replaces the old rows
+        self._lines: dict[tuple, Strip] = {}  # rendered rows: drawing is the costly part
 
     # -- data in ---------------------------------------------------------------------------------
-    def begin(self) -> int:
-        """Start a new generation (new query/sort/data); returns its number for the fetches."""
+    def begin(self, keep_position: bool = True) -> int:
+        """Start a new generation (new query/sort/data); returns its number for the fetches.
+
+        A new filter or order starts at the top (`keep_position=False`); a refresh of the same
+        query keeps the cursor where the user left it."""
         self.generation += 1
         self.total = None
         self._pending.clear()
         self._fresh = True
+        if not keep_position:
+            self.cursor = 0
+            self.scroll_to(y=0, animate=False)
         self.call_after_refresh(self._request_visible)
         return self.generation
 
@@ -183,6 +190,7 @@ class AccountTable(ScrollView, can_focus=True):
             return
         if self._fresh:
             self._rows, self._loaded_end, self._fresh = {}, 0, False
+            self._lines.clear()
             self.cursor = min(self.cursor, max(0, offset + len(rows) - 1)) if rows else 0
         for index, row in enumerate(rows, start=offset):
             self._rows[index] = row
@@ -220,6 +228,7 @@ class AccountTable(ScrollView, can_focus=True):
         self.cursor = max(0, min(self.cursor, max(0, self.row_count - 1)))
         self.refresh()
         self._request_visible()
+        self.call_after_refresh(self._request_visible)  # again once the scroll is clamped
 
     def on_resize(self, event: events.Resize) -> None:
         self._resize()
@@ -304,13 +313,23 @@ class AccountTable(ScrollView, can_focus=True):
         if row is None:
             text = Text("…" if index < self.row_count else "", style="dim")
             return self._strip(text, width, base)
-        style_class = "account-table--cursor" if index == self.cursor else None
-        return self._strip(self._row_text(row, width), width, base, style_class)
+        key = (self.generation, index, width, index == self.cursor, base, self.has_focus)
+        strip = self._lines.get(key)
+        if strip is None:
+            if len(self._lines) > 4_000:
+                self._lines.clear()
+            style_class = "account-table--cursor" if index == self.cursor else None
+            strip = self._strip(self._row_text(row, width), width, base, style_class)
+            self._lines[key] = strip
+        return strip
 
     def _strip(self, text: Text, width: int, base: Style, component: str | None = None) -> Strip:
         style = base + self.get_component_rich_style(component) if component else base
-        segments = [Segment(s.text, style + s.style if s.style else style)
-                    for s in text.render(self.app.console) if s.text != "\n"]
+        segments = [
+            Segment(s.text, style + s.style if s.style else style)
+            for s in text.render(self.app.console)
+            if s.text != "\n"
+        ]
         return Strip(segments).crop_extend(0, width, style)
 
     def _header_text(self, width: int) -> Text:

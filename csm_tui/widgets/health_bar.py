@@ -1,6 +1,6 @@
 """The coloured health cell: a bar in the band's colour, the score, and the 7-day trend.
 
-    health_cell(58, "yellow", -11)  →  "████▋    58↓"  (yellow bar, red arrow)
+health_cell(58, "yellow", -11)  →  "████▋    58↓"  (yellow bar, red arrow)
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def trend_arrow(delta: float | None) -> Text:
     return Text("→", style="dim")
 
 
-def health_cell(score: float | None, band: str | None, delta_7: float | None, width: int = 8
-                ) -> Text:
+def health_cell(
+    score: float | None, band: str | None, delta_7: float | None, width: int = 8
+) -> Text:
     """The table's health cell: bar, number, trend arrow (or "insufficient" / "unscored")."""
     if score is None or band == "insufficient":
         label = "insufficient" if band == "insufficient" else "unscored"

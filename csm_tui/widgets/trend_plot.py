@@ -36,14 +36,17 @@ class _Canvas:
         self.cells = [[(" ", "")] * self.width for _ in range(self.height)]
 
     def put(self, row: int, col: int, char: str, style: str) -> None:
+        """One cell (ignored outside the canvas)."""
         if 0 <= row < self.height and 0 <= col < self.width:
             self.cells[row][col] = (char, style)
 
     def write(self, row: int, col: int, text: str, style: str = "") -> None:
+        """A run of cells from (row, col) rightwards."""
         for offset, char in enumerate(text):
             self.put(row, col + offset, char, style)
 
     def to_text(self) -> Text:
+        """The grid as rich Text, one line per row."""
         out = Text(no_wrap=True, overflow="crop")
         for index, row in enumerate(self.cells):
             if index:
@@ -147,9 +150,11 @@ class _Area:
     step: int = 1
 
     def x(self, index: int) -> int:
+        """The column of month `index`'s marker."""
         return self.left + index * self.step + self.step // 2
 
     def y(self, value: float, low: float, high: float) -> int:
+        """The row of `value` on a low..high scale (clamped)."""
         share = 0.0 if high == low else (value - low) / (high - low)
         share = min(1.0, max(0.0, share))
         return self.top + self.rows - 1 - round(share * (self.rows - 1))

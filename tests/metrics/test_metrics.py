@@ -39,7 +39,7 @@ from datetime import date
 
 import pytest
 
-from csm_tui.scoring.metrics import compute_metrics, load_metric_data, nps_by
+from csm_tui.scoring.metrics import compute_metrics, load_metric_data, monthly_trends, nps_by
 from csm_tui.scoring.periods import parse_period
 from tests.metrics.builder import add_account, add_renewal
 
@@ -158,3 +158,29 @@ def test_today_caps_renewals_not_yet_due(book) -> None:
         add_renewal(conn, "F", "2026-12-15", 5000)
     result = compute_metrics(book, parse_period("2026-Q4"), today=date(2026, 11, 23))
     assert result["renewal_success"].denominator == 0
+
+
+def test_monthly_trends_agree_with_each_months_own_metrics(q3_book) -> None:
+    trends = monthly_trends(q3_book, 12, today=date(2026, 11, 23))
+    assert trends.labels[0] == "Dec" and trends.labels[-1] == "Nov"
+    for month in ("2026-07", "2026-08", "2026-09", "2026-10", "2026-01"):
+        position = trends.labels.index(date.fromisoformat(month + "-01").strftime("%b"))
+        own = compute_metrics(q3_book, parse_period(month))
+        assert trends.grr[position] == own["grr"].value, month
+        assert trends.nrr[position] == own["nrr"].value, month
+        assert trends.nps[position] == own["nps"].value, month
+    # July: A1 100,000 → 120,000 and A7 25,000 churned → GRR 100,000 / 125,000 = 80 %
+    assert trends.grr[trends.labels.index("Jul")] == 80.0
+    # July health snapshots: A1 green ×2, A2 yellow, A7 red → green 50 %
+    assert trends.health_share["green"][trends.labels.index("Jul")] == 50.0
+
+
+def test_an_account_marked_churned_without_a_renewal_row(book) -> None:
+    # Marked churned on 2026-08-12 (its renewal date 2027-03-01 lies ahead): it is lost in Q3.
+    with book.write() as conn:
+        add_account(conn, "M", "Marked", arr=1000, start_date="2024-01-01", status="churned",
+                    renewal_date="2027-03-01", updated_at="2026-08-12T10:00:00")  # fmt: skip
+        add_account(conn, "K", "Kept", arr=1000, start_date="2024-01-01")
+    result = compute_metrics(book, Q3)
+    assert (result["logo_churn"].numerator, result["logo_churn"].denominator) == (1, 2)
+    assert result["retention"].value == 50.0

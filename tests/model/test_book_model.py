@@ -36,8 +36,13 @@ def test_train_saves_a_private_model_that_ranks_churners(synth_book):
 
 
 def test_loaded_model_predicts_probabilities_for_active_accounts(synth_book):
+    with synth_book.write() as conn:  # a custom attribute stored as text that reads as numbers
+        conn.execute(
+            "UPDATE accounts SET custom = json_set(custom, '$.size_band', CAST(seats / 100 AS TEXT))"
+        )
     train_book_model(synth_book)
     model = load_model(model_path_for(synth_book.path))
+    assert model.feature_types["custom.size_band"] == "numeric"
     frame = feature_frame(synth_book.conn)
     prob = model.predict(frame)
     active = synth_book.scalar("SELECT count(*) FROM accounts WHERE status = 'active'")
@@ -54,6 +59,7 @@ def test_drivers_name_what_raises_an_accounts_risk(synth_book):
     frame = feature_frame(synth_book.conn)
     riskiest = frame.iloc[[int(np.argmax(model.predict(frame)))]]
     drivers = model.drivers(riskiest, k=3)
+    assert model.drivers(riskiest.iloc[0], k=3) == drivers  # a row as a Series works too
     assert 1 <= len(drivers) <= 3
     assert all(d.points > 0 for d in drivers)
     assert drivers == sorted(drivers, key=lambda d: -d.points)

@@ -18,8 +18,18 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_evaluate_on_telco_reaches_the_published_baseline(capsys, telco_csv):
-    code, out, err = _run(capsys, "model", "evaluate", "--data", str(telco_csv),
-                          "--label", "Churn", "--id", "customerID", "--json")
+    code, out, err = _run(
+        capsys,
+        "model",
+        "evaluate",
+        "--data",
+        str(telco_csv),
+        "--label",
+        "Churn",
+        "--id",
+        "customerID",
+        "--json",
+    )
     assert code == 0, err
     report = json.loads(out)
     assert report["roc_auc"] >= 0.84
@@ -32,15 +42,17 @@ def test_evaluate_on_telco_reaches_the_published_baseline(capsys, telco_csv):
 
 
 def test_evaluate_with_a_bad_label_names_the_values(capsys, telco_csv):
-    code, out, err = _run(capsys, "model", "evaluate", "--data", str(telco_csv),
-                          "--label", "Contract")
+    code, out, err = _run(
+        capsys, "model", "evaluate", "--data", str(telco_csv), "--label", "Contract"
+    )
     assert code == 2 and out == ""
     assert "'Month-to-month'" in err and "Traceback" not in err
 
 
 def test_evaluate_a_missing_or_empty_file(capsys, tmp_path):
-    code, _, err = _run(capsys, "model", "evaluate", "--data", str(tmp_path / "no.csv"),
-                        "--label", "Churn")
+    code, _, err = _run(
+        capsys, "model", "evaluate", "--data", str(tmp_path / "no.csv"), "--label", "Churn"
+    )
     assert code == 2 and "no such file" in err
     empty = tmp_path / "empty.csv"
     empty.write_text("")

@@ -26,14 +26,23 @@ def _add_future_data(conn, account: str, day: str) -> None:
     )
     conn.execute(
         "INSERT INTO tickets(id, account_id, opened_at, severity, status, first_response_at)"
-        " VALUES ('TKF1', ?, ?, 1, 'open', ?)", (account, day + "T09:00:00", day + "T21:00:00"))
-    conn.execute("INSERT INTO responses(id, account_id, date, score) VALUES ('NPSF', ?, ?, 0)",
-                 (account, day))
-    conn.execute("INSERT INTO events(id, account_id, at, kind) VALUES ('EVF', ?, ?, 'call')",
-                 (account, day + "T10:00:00"))
+        " VALUES ('TKF1', ?, ?, 1, 'open', ?)",
+        (account, day + "T09:00:00", day + "T21:00:00"),
+    )
+    conn.execute(
+        "INSERT INTO responses(id, account_id, date, score) VALUES ('NPSF', ?, ?, 0)",
+        (account, day),
+    )
+    conn.execute(
+        "INSERT INTO events(id, account_id, at, kind) VALUES ('EVF', ?, ?, 'call')",
+        (account, day + "T10:00:00"),
+    )
     conn.execute("UPDATE contacts SET left_on = ?, active = 0 WHERE account_id = ?", (day, account))
-    conn.execute("INSERT INTO renewals(id, account_id, due_date, outcome) VALUES "
-                 "('RNF', ?, ?, 'downgraded')", (account, day))
+    conn.execute(
+        "INSERT INTO renewals(id, account_id, due_date, outcome) VALUES "
+        "('RNF', ?, ?, 'downgraded')",
+        (account, day),
+    )
 
 
 def test_features_ignore_everything_dated_on_or_after_the_as_of_date(book):
@@ -62,20 +71,32 @@ def test_a_ticket_resolved_later_was_open_at_the_time(book):
     with book.write() as conn:
         conn.execute(
             "INSERT INTO tickets(id, account_id, opened_at, severity, status, resolved_at)"
-            " VALUES ('TKO', ?, '2026-05-20', 2, 'closed', '2026-06-15')", (account,))
+            " VALUES ('TKO', ?, '2026-05-20', 2, 'closed', '2026-06-15')",
+            (account,),
+        )
     assert feature_frame(book.conn, {account: AS_OF})["open_sev12"].iloc[0] == 1
     assert feature_frame(book.conn, {account: "2026-07-01"})["open_sev12"].iloc[0] == 0
 
 
 def test_usage_trend_is_the_relative_monthly_slope(book):
     with book.write() as conn:
-        conn.execute("INSERT INTO accounts(id, name, seats, start_date) VALUES "
-                     "('X1', 'X', 100, '2025-01-01')")
+        conn.execute(
+            "INSERT INTO accounts(id, name, seats, start_date) VALUES "
+            "('X1', 'X', 100, '2025-01-01')"
+        )
         # MAU falls by 10 a month from 100: −10 % of the mean (85) per month ≈ −11.8 %
         conn.executemany(
             "INSERT INTO usage(account_id, date, seats, active_users, mau) VALUES ('X1',?,100,?,?)",
-            [(d, m, m) for d, m in (("2026-02-15", 100), ("2026-03-17", 90),
-                                    ("2026-04-16", 80), ("2026-05-16", 70))])
+            [
+                (d, m, m)
+                for d, m in (
+                    ("2026-02-15", 100),
+                    ("2026-03-17", 90),
+                    ("2026-04-16", 80),
+                    ("2026-05-16", 70),
+                )
+            ],
+        )
     row = feature_frame(book.conn, {"X1": AS_OF}).iloc[0]
     assert abs(row["mau_trend_180"] - (-10 / 85)) < 0.01
     assert abs(row["seat_util_90"] - 0.8) < 1e-9  # the three snapshots since 2026-03-03
@@ -86,8 +107,11 @@ def test_usage_trend_is_the_relative_monthly_slope(book):
 def test_training_rows_are_past_renewals_as_of_a_month_before(book):
     truth = make_book(book, n=80)
     with book.write() as conn:  # decided early, but its as-of date (due − 30 d) is still ahead
-        conn.execute("INSERT INTO renewals(id, account_id, due_date, outcome) VALUES "
-                     "('EARLY', ?, '2027-01-10', 'renewed')", (truth["ids"][0],))
+        conn.execute(
+            "INSERT INTO renewals(id, account_id, due_date, outcome) VALUES "
+            "('EARLY', ?, '2027-01-10', 'renewed')",
+            (truth["ids"][0],),
+        )
     data = training_frame(book.conn)
     assert len(data.X) == 80 and "EARLY" not in data.X.index
     assert data.y.sum() == truth["churned"].sum()
@@ -99,8 +123,10 @@ def test_training_rows_are_past_renewals_as_of_a_month_before(book):
 def test_custom_keys_only_set_on_churned_accounts_are_left_out(book):
     make_book(book, n=60)
     with book.write() as conn:
-        conn.execute("UPDATE accounts SET custom = json_set(custom, '$.churn_reason', 'price') "
-                     "WHERE status = 'churned'")
+        conn.execute(
+            "UPDATE accounts SET custom = json_set(custom, '$.churn_reason', 'price') "
+            "WHERE status = 'churned'"
+        )
         conn.execute("UPDATE accounts SET custom = json_set(custom, '$.note', 'n' || id)")
     schema = custom_schema(book.conn)
     assert schema == {"contract_months": "numeric", "region": "categorical"}

@@ -17,7 +17,8 @@ def _snapshots(book, truth, *, informative: bool, days_before_as_of: int = 5) ->
     score = np.clip(70 + signal + rng.normal(0, 8, len(truth["ids"])), 0, 100)
     band = np.where(score >= 75, "green", np.where(score >= 50, "yellow", "red"))
     day = pd.Timestamp("2026-11-23") + pd.to_timedelta(
-        truth["due"] - 30 - days_before_as_of, unit="D")
+        truth["due"] - 30 - days_before_as_of, unit="D"
+    )
     rows = zip(truth["ids"], day.strftime("%Y-%m-%d"), score.tolist(), band.tolist(), strict=True)
     with book.write() as conn:
         conn.executemany("INSERT INTO health(account_id, date, score, band) VALUES (?,?,?,?)", rows)

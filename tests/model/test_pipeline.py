@@ -35,8 +35,19 @@ def test_pipeline_beats_chance_clearly_on_a_real_signal(synthetic_frame):
 
 def test_report_json_has_the_documented_keys(synthetic_frame):
     out = fit_report(synthetic_frame, "Churn", id_col="customer").to_dict()
-    for key in ("roc_auc", "pr_auc", "brier", "lift_top_decile", "n", "positive_rate",
-                "estimator", "calibration", "positives", "negatives", "fit_seconds"):
+    for key in (
+        "roc_auc",
+        "pr_auc",
+        "brier",
+        "lift_top_decile",
+        "n",
+        "positive_rate",
+        "estimator",
+        "calibration",
+        "positives",
+        "negatives",
+        "fit_seconds",
+    ):
         assert key in out
     assert 0 < out["brier"] < 0.25
     assert out["positive_rate"] == pytest.approx(out["positives"] / out["n"], abs=1e-4)
@@ -51,8 +62,15 @@ def test_noise_alone_scores_near_chance():
 
 @pytest.mark.parametrize(
     ("positive", "negative"),
-    [("Yes", "No"), ("1", "0"), ("True", "False"), ("churned", "renewed"),
-     ("Churned", "Retained"), ("1.0", "0.0"), (" yes ", "NO")],
+    [
+        ("Yes", "No"),
+        ("1", "0"),
+        ("True", "False"),
+        ("churned", "renewed"),
+        ("Churned", "Retained"),
+        ("1.0", "0.0"),
+        (" yes ", "NO"),
+    ],
 )
 def test_label_values_are_understood(positive, negative):
     parsed = parse_label(pd.Series([positive, negative, negative, positive]), "label")
@@ -91,10 +109,12 @@ def test_columns_are_typed_robustly():
             "email": [f"user{i}@example.com" for i in range(120)],
             "constant": ["x"] * 120,
             "empty": [""] * 120,
+            "signed_up": ["2024-01-05", "2024-03-01T10:00:00", "", "2025-12-31"] * 30,
         }
     )
     typed, plan = prepare_features(frame)
-    assert plan.numeric == ["total", "price"]
+    assert plan.numeric == ["total", "price", "signed_up"]
+    assert typed["signed_up"].iloc[1] - typed["signed_up"].iloc[0] == 56  # days apart
     assert plan.categorical == ["contract"]
     assert typed["total"].isna().sum() == 30
     assert typed["total"].iloc[3] == 1234.5
@@ -126,6 +146,11 @@ def test_lift_and_risk_segments():
     score = np.where(y == 1, 0.9, 0.1)
     assert lift_top_decile(y, score) == pytest.approx(5.0)
     assert [risk_segment(p) for p in (0.7, 0.5, 0.3, 0.2, 0.05)] == [
-        "high", "high", "medium", "medium", "low"]
+        "high",
+        "high",
+        "medium",
+        "medium",
+        "low",
+    ]
     assert risk_segment(0.4, high=0.35, medium=0.1) == "high"
     assert risk_segment(None) is None

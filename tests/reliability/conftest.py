@@ -12,9 +12,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
     f = FIGURES
     terminalreporter.write_sep("-", "csm reliability figures")
     for line in (
-        f"rounds killed (kill -9): {f.rounds_killed} "
-        f"(edit loops {f.rounds_killed - f.imports_killed - f.rescores_killed}, "
-        f"imports {f.imports_killed}, full rescores {f.rescores_killed})",
+        f"rounds killed (kill -9): {f.rounds_killed} (edit loops "
+        f"{f.rounds_killed - f.imports_killed - f.rescores_killed - f.mixed_rounds_killed}, "
+        f"imports {f.imports_killed}, full rescores {f.rescores_killed}, "
+        f"log loops + import + rescore at once {f.mixed_rounds_killed})",
         f"acknowledged edits: {f.acknowledged_edits}; lost edits: {f.lost_edits} (must be 0)",
         f"imports half-written: {f.imports_half_written}; "
         f"rescores half-written: {f.rescores_half_written} (must be 0)",

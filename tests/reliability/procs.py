@@ -30,6 +30,7 @@ class Figures:
     imports_half_written: int = 0
     rescores_killed: int = 0
     rescores_half_written: int = 0
+    mixed_rounds_killed: int = 0
     lock_errors_seen: int = 0
     processes_run: int = 0
     notes: list[str] = field(default_factory=list)
@@ -124,3 +125,14 @@ def kill_once_writing(proc: subprocess.Popen, db: Path, extra: float) -> tuple[s
         time.sleep(0.001)
     out, err = proc.communicate(timeout=30)
     return out, err, False
+
+
+def kill_each_at(procs: list[subprocess.Popen], delays: list[float]) -> list[tuple[str, str]]:
+    """SIGKILL each child at its own moment (if still running); return every (stdout, stderr)."""
+    started = time.monotonic()
+    pending = sorted(zip(delays, range(len(procs)), strict=True))
+    for delay, index in pending:
+        time.sleep(max(0.0, started + delay - time.monotonic()))
+        if procs[index].poll() is None:
+            os.killpg(procs[index].pid, signal.SIGKILL)
+    return [proc.communicate(timeout=60) for proc in procs]

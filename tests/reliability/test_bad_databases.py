@@ -20,7 +20,7 @@ import pytest
 
 from csm_tui.cli import main
 from csm_tui.storage.db import open_book
-from tests.reliability.books import account_id, account_name, make_book
+from tests.reliability.books import account_id, account_name, make_book, write_accounts_csv
 from tests.reliability.procs import assert_book_valid, run_csm
 
 A1 = account_id(1)
@@ -113,15 +113,17 @@ def read_only_view(directory: Path, view: Path):
         subprocess.run(["umount", str(view)], check=True)
 
 
-def test_a_book_on_a_read_only_filesystem_is_refused_for_edits(tmp_path):
+def test_a_book_on_a_read_only_filesystem_refuses_edits_and_imports(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     make_book(home / "book.db", 3)
     before = _digest(home / "book.db")
+    csv = write_accounts_csv(tmp_path / "accounts.csv", 3)
     with read_only_view(home, tmp_path / "ro") as ro:
-        done = run_csm("log", "--db", str(ro / "book.db"), A1, "--kind", "call", "--text", "x")
-        assert done.returncode == 1 and done.stdout == ""
-        assert "the book is read-only" in done.stderr and "Traceback" not in done.stderr
+        for argv in (["log", A1, "--kind", "call", "--text", "x"], ["import", str(csv)]):
+            done = run_csm(*argv, "--db", str(ro / "book.db"))
+            assert done.returncode == 1 and "Traceback" not in done.stderr
+            assert "the book is read-only" in done.stderr, done.stderr
     assert _digest(home / "book.db") == before
     assert sorted(p.name for p in home.iterdir()) == ["book.db"]
 
@@ -208,3 +210,84 @@ def _count(db: Path, table: str) -> int:
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     finally:
         conn.close()
+
+
+# -- every command that writes refuses a bad book the same way -----------------------------------
+def _not_sqlite(db: Path) -> None:
+    db.write_bytes(b"name,arr\nAcme,100\n")
+
+
+def _truncated(db: Path) -> None:
+    make_book(db, 2)
+    db.write_bytes(db.read_bytes()[:6000])
+
+
+def _newer(db: Path) -> None:
+    make_book(db, 2)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 42")
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "words"),
+    [
+        (_not_sqlite, "is not a csm book"),
+        (_truncated, "truncated"),
+        (_newer, "written by a newer csm"),
+    ],
+)
+@pytest.mark.parametrize("command", ["log", "import", "score", "demo"])
+def test_every_writing_command_refuses_a_bad_book_untouched(
+    tmp_path, capsys, spoil, words, command
+):
+    db = tmp_path / "book.db"
+    spoil(db)
+    before = _digest(db)
+    csv = write_accounts_csv(tmp_path / "accounts.csv", 3)
+    argv = {
+        "log": ["log", A1, "--kind", "call", "--text", "hello"],
+        "import": ["import", str(csv)],
+        "score": ["score"],
+        "demo": ["demo", "--accounts", "20"],
+    }[command]
+    code = main([*argv, "--db", str(db)])
+    captured = capsys.readouterr()
+    assert code == 1 and words in captured.err and "Traceback" not in captured.err
+    assert _digest(db) == before
+
+
+def test_an_import_on_a_full_disk_fails_cleanly_and_writes_nothing(tmp_path):
+    csv = write_accounts_csv(tmp_path / "accounts.csv", 3000)
+    with tiny_disk(tmp_path / "disk") as disk:
+        db = make_book(disk / "book.db", 3)
+        filler = _fill(disk)
+        done = run_csm("import", str(csv), "--db", str(db))
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert "the disk is full" in done.stderr, done.stderr
+        filler.unlink()
+        assert _count(db, "accounts") == 3
+        assert_book_valid(db)
+
+
+def test_an_open_book_keeps_working_once_a_full_disk_has_space_again(tmp_path):
+    """The app's long-lived connection must not be left inside a failed transaction."""
+    from csm_tui.errors import DatabaseError
+    from csm_tui.service.edits import log_event
+
+    with tiny_disk(tmp_path / "disk") as disk:
+        db = make_book(disk / "book.db", 3)
+        book = open_book(db)
+        try:
+            filler = _fill(disk)
+            with pytest.raises(DatabaseError, match="the disk is full"):
+                log_event(book, A1, "note", "Quarterly review notes. " * 4000)
+            assert not book.conn.in_transaction
+            filler.unlink()
+            saved = log_event(book, A1, "note", "room again")
+            assert book.scalar("SELECT text FROM events WHERE id = ?", (saved.event_id,)) == (
+                "room again"
+            )
+        finally:
+            book.close()
+        assert_book_valid(db)

@@ -99,3 +99,41 @@ def test_an_account_with_no_data_still_reads_as_words(book) -> None:
 def test_unknown_account_is_not_found(book) -> None:
     with pytest.raises(NotFound, match="NOPE"):
         qbr_markdown(book, "NOPE")
+
+
+def test_tasks_alerts_and_save_plans_become_actions_and_risks(book) -> None:
+    with book.write() as conn:
+        add_account(conn, "T1", "Tango", owner="Ana Ruiz", arr=50000, health_score=45,
+                    health_band="red", renewal_date="2027-01-15")  # fmt: skip
+        conn.execute(
+            "INSERT INTO alerts (id, account_id, rule, severity, fired_at, reason) VALUES "
+            "(7, 'T1', 'champion_left', 'high', '2026-11-20T09:00:00', "
+            "'The champion Jo Park left on 2026-11-19')"
+        )
+        conn.execute(
+            "INSERT INTO save_plans (id, account_id, alert_id, risk_level, reasons, owner, "
+            "target_date, success_criteria, status, created_at) VALUES ('SP-1', 'T1', 7, "
+            "'high', '[\"champion_left\"]', 'Ana Ruiz', '2026-12-20', 'New champion named', "
+            "'open', '2026-11-21T09:00:00')"
+        )
+        conn.executemany(
+            "INSERT INTO tasks (id, account_id, title, due_date, done, done_at, created_at) "
+            "VALUES (?, 'T1', ?, ?, ?, ?, '2026-11-21T09:00:00')",
+            [("TK-1", "Meet the new VP", "2026-12-01", 0, None),
+             ("TK-2", "Send the usage review", None, 0, None),
+             ("TK-3", "Kick-off call", "2026-11-10", 1, "2026-11-10T10:00:00")],
+        )  # fmt: skip
+    qbr = qbr_markdown(book, "T1")
+    assert "| Meet the new VP | CSM (Ana Ruiz) | 2026-12-01 |" in qbr
+    assert "| Send the usage review | CSM (Ana Ruiz) | no due date |" in qbr
+    assert (
+        "The champion Jo Park left on 2026-11-19 | High | Save plan SP-1 (open, target "
+        "2026-12-20)" in qbr
+    )
+    assert "Completed 2026-11-10: Kick-off call" in qbr
+    plan = success_plan_markdown(book, "T1")
+    assert "- [x] Kick-off call (done 2026-11-10)" in plan
+    assert "- [ ] Meet the new VP (due 2026-12-01)" in plan
+    assert "| Save plan SP-1: champion left | High | New champion named |" in plan
+    for text in (qbr, plan):
+        _unplaceholdered(text)

@@ -23,6 +23,9 @@ def test_portfolio_json_has_every_metric_with_how_it_was_made(demo_path, capsys)
     grr = data["grr"]
     assert grr["value"] == round(100 * grr["numerator"] / grr["denominator"], 2)
     assert data["grr"]["detail"]["start_arr"] == grr["denominator"]
+    segments = data["nps_by"]["segment"]
+    assert sum(g["responses"] for g in segments) == data["nps"]["denominator"]
+    assert set(data["nps_by"]) == {"segment", "tier", "owner"}
 
 
 def test_portfolio_json_matches_the_database(demo_path, demo_book, capsys) -> None:
@@ -63,7 +66,20 @@ def test_portfolio_markdown_names_the_period_and_metrics(demo_path, capsys) -> N
     assert main(["report", "portfolio", "--db", str(demo_path), "--period", "last-quarter"]) == 0
     out = capsys.readouterr().out
     assert "- 2026-Q3" in out.splitlines()[0]
-    for heading in ("## Metrics", "## Top 10 Risk Accounts", "## Renewals Due in the Next 90 Days",
+    for heading in ("## Metrics", "## NPS by Segment, Tier and Owner", "## Top 10 Risk Accounts", "## Renewals Due in the Next 90 Days",
                     "## Save-Plan Outcomes"):  # fmt: skip
         assert heading in out
     assert "None" not in out and "nan" not in out
+
+
+def test_portfolio_of_an_empty_book_says_no_data(db_path, capsys) -> None:
+    from csm_tui.storage.db import open_book
+
+    open_book(db_path).close()
+    assert main(["report", "portfolio", "--db", str(db_path)]) == 0
+    out = capsys.readouterr().out
+    assert "GRR and NRR have no data" in out and "| GRR | no data |" in out
+    assert "None" not in out and "nan" not in out
+    assert main(["report", "portfolio", "--db", str(db_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["nps"]["value"] is None and data["nps"]["status"] == "no data"

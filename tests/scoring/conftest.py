@@ -24,56 +24,96 @@ class Builder:
 
     def account(self, account_id: str = "ACC-1", **fields) -> str:
         """An active account; `fields` override columns (seats, onboarding_pct, …)."""
-        row = {"id": account_id, "name": f"Account {account_id}", "segment": "SMB", "seats": 100,
-               "start_date": day(400), "activated_on": day(380), "renewal_date": day(-200)}
+        row = {
+            "id": account_id,
+            "name": f"Account {account_id}",
+            "segment": "SMB",
+            "seats": 100,
+            "start_date": day(400),
+            "activated_on": day(380),
+            "renewal_date": day(-200),
+        }
         row |= fields
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         self._run(f"INSERT INTO accounts ({cols}) VALUES ({marks})", tuple(row.values()))
         return account_id
 
-    def usage(self, account_id: str, days_ago: int, *, mau: float, active: int | None = None,
-              seats: int = 100, dau: float | None = None, used: int = 5, total: int = 10) -> None:
+    def usage(
+        self,
+        account_id: str,
+        days_ago: int,
+        *,
+        mau: float,
+        active: int | None = None,
+        seats: int = 100,
+        dau: float | None = None,
+        used: int = 5,
+        total: int = 10,
+    ) -> None:
         """One usage snapshot."""
         active = int(mau) if active is None else active
         dau = mau * 0.3 if dau is None else dau
-        self._run("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (account_id, day(days_ago), seats, active, dau, mau, int(mau) * 5, used, total))
+        self._run(
+            "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (account_id, day(days_ago), seats, active, dau, mau, int(mau) * 5, used, total),
+        )
 
-    def ticket(self, account_id: str, days_ago: int, *, severity: int = 3, open_: bool = False) -> None:
+    def ticket(
+        self, account_id: str, days_ago: int, *, severity: int = 3, open_: bool = False
+    ) -> None:
         """One ticket opened `days_ago` (solved the same day unless `open_`)."""
         opened = day(days_ago) + "T09:00:00"
         self._run(
             "INSERT INTO tickets (id, account_id, opened_at, severity, status, resolved_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (f"TK-{next(_ids)}", account_id, opened, severity, "open" if open_ else "solved",
-             None if open_ else day(days_ago) + "T17:00:00"),
+            (
+                f"TK-{next(_ids)}",
+                account_id,
+                opened,
+                severity,
+                "open" if open_ else "solved",
+                None if open_ else day(days_ago) + "T17:00:00",
+            ),
         )
 
     def event(self, account_id: str, days_ago: int, kind: str = "call") -> None:
         """One timeline event."""
-        self._run("INSERT INTO events (id, account_id, at, kind, text) VALUES (?, ?, ?, ?, 'x')",
-                  (f"EV-{next(_ids)}", account_id, day(days_ago) + "T10:00:00", kind))
+        self._run(
+            "INSERT INTO events (id, account_id, at, kind, text) VALUES (?, ?, ?, ?, 'x')",
+            (f"EV-{next(_ids)}", account_id, day(days_ago) + "T10:00:00", kind),
+        )
 
     def response(self, account_id: str, days_ago: int, score: float, kind: str = "nps") -> None:
         """One NPS or CSAT answer."""
-        self._run("INSERT INTO responses (id, account_id, date, kind, score) VALUES (?, ?, ?, ?, ?)",
-                  (f"NPS-{next(_ids):05d}", account_id, day(days_ago), kind, score))
+        self._run(
+            "INSERT INTO responses (id, account_id, date, kind, score) VALUES (?, ?, ?, ?, ?)",
+            (f"NPS-{next(_ids):05d}", account_id, day(days_ago), kind, score),
+        )
 
-    def contact(self, account_id: str, role: str, *, name: str = "Jo Park",
-                left_days_ago: int | None = None) -> None:
+    def contact(
+        self, account_id: str, role: str, *, name: str = "Jo Park", left_days_ago: int | None = None
+    ) -> None:
         """A contact; `left_days_ago` marks them as gone since then."""
         gone = left_days_ago is not None
         self._run(
             "INSERT INTO contacts (id, account_id, name, role, active, left_on) VALUES (?, ?, ?, ?, ?, ?)",
-            (f"CT-{next(_ids)}", account_id, name, role, 0 if gone else 1,
-             day(left_days_ago) if gone else None),
+            (
+                f"CT-{next(_ids)}",
+                account_id,
+                name,
+                role,
+                0 if gone else 1,
+                day(left_days_ago) if gone else None,
+            ),
         )
 
     def objective(self, account_id: str, status: str) -> None:
         """A success-plan objective."""
-        self._run("INSERT INTO objectives (id, account_id, title, status) VALUES (?, ?, 'Goal', ?)",
-                  (f"OB-{next(_ids)}", account_id, status))
+        self._run(
+            "INSERT INTO objectives (id, account_id, title, status) VALUES (?, ?, 'Goal', ?)",
+            (f"OB-{next(_ids)}", account_id, status),
+        )
 
     def healthy(self, account_id: str = "ACC-1", **fields) -> str:
         """An account with data in every category (scores green)."""

@@ -8,7 +8,7 @@ one `book.write(durable=False)`, so a million accounts take about a minute.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 

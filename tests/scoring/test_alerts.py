@@ -17,15 +17,18 @@ def rescore(book, account_id: str = "ACC-1"):
 
 def live_rules(book, account_id: str = "ACC-1") -> set[str]:
     rows = book.query(
-        "SELECT rule FROM alerts WHERE account_id = ? AND status IN ('open', 'snoozed')", (account_id,)
+        "SELECT rule FROM alerts WHERE account_id = ? AND status IN ('open', 'snoozed')",
+        (account_id,),
     )
     return {r[0] for r in rows}
 
 
 def snapshot(book, days_ago: int, score: float, band: str, account_id: str = "ACC-1") -> None:
     with book.write() as conn:
-        conn.execute("INSERT INTO health (account_id, date, score, band) VALUES (?, ?, ?, ?)",
-                     (account_id, day(days_ago), score, band))
+        conn.execute(
+            "INSERT INTO health (account_id, date, score, band) VALUES (?, ?, ?, ?)",
+            (account_id, day(days_ago), score, band),
+        )
 
 
 def test_a_healthy_account_raises_no_alert(book, build):
@@ -39,8 +42,12 @@ def test_score_drop_and_band_worsened(book, build):
     build.healthy()
     snapshot(book, 7, 95.0, "green")
     with book.write() as conn:  # much worse today
-        conn.execute("UPDATE usage SET mau = 5, active_users = 5, dau = 0.5 WHERE date = ?", (day(0),))
-        conn.execute("UPDATE accounts SET open_escalations = 3, onboarding_pct = 0, sponsor_engaged = 0")
+        conn.execute(
+            "UPDATE usage SET mau = 5, active_users = 5, dau = 0.5 WHERE date = ?", (day(0),)
+        )
+        conn.execute(
+            "UPDATE accounts SET open_escalations = 3, onboarding_pct = 0, sponsor_engaged = 0"
+        )
         conn.execute("UPDATE objectives SET status = 'off_track'")
     result = rescore(book)
     rules = {a.rule: a for a in result.alerts_opened}
@@ -146,7 +153,10 @@ def test_not_activated_by_day_30(book, build):
     build.account("ACC-2", start_date=day(10), activated_on=None)
     build.account("ACC-3", start_date=day(45), activated_on=day(20))
     alert = next(a for a in rescore(book, "ACC-1").alerts_opened if a.rule == "not_activated")
-    assert alert.reason == f"Started {day(45)} (45 days ago), not activated yet; rule: activated by day 30"
+    assert (
+        alert.reason
+        == f"Started {day(45)} (45 days ago), not activated yet; rule: activated by day 30"
+    )
     rescore(book, "ACC-2")
     rescore(book, "ACC-3")
     assert "not_activated" not in live_rules(book, "ACC-2") | live_rules(book, "ACC-3")
@@ -172,8 +182,11 @@ def test_one_live_alert_per_rule_and_account(book, build):
 
 def close(book, rule: str) -> None:
     with book.write() as conn:
-        conn.execute("UPDATE alerts SET status = 'done', closed_at = ?, close_reason = 'Resolved' "
-                     "WHERE rule = ? AND status != 'done'", (day(0), rule))
+        conn.execute(
+            "UPDATE alerts SET status = 'done', closed_at = ?, close_reason = 'Resolved' "
+            "WHERE rule = ? AND status != 'done'",
+            (day(0), rule),
+        )
 
 
 def test_a_closed_alert_refires_only_after_its_condition_cleared(book, build):
@@ -203,7 +216,9 @@ def test_a_live_alert_whose_condition_clears_stays_for_triage(book, build):
     assert rescore(book).alerts_cleared == []  # reported once
 
 
-@pytest.mark.parametrize(("until", "status"), [(day(1), "open"), (day(0), "open"), (day(-3), "snoozed")])
+@pytest.mark.parametrize(
+    ("until", "status"), [(day(1), "open"), (day(0), "open"), (day(-3), "snoozed")]
+)
 def test_snoozed_alert_reopens_when_its_date_comes(book, build, until, status):
     build.healthy()
     build.response("ACC-1", 2, 2)
@@ -248,3 +263,17 @@ def test_disabled_rule_never_fires(book, build):
     with book.write() as conn:
         result = rescore_account(conn, "ACC-1", config=replace(cfg, rules=rules))
     assert result.alerts_opened == []
+
+
+def test_full_rescore_follows_the_same_refire_rule(book, build):
+    build.healthy()
+    build.response("ACC-1", 2, 2)
+    rescore_all(book)
+    close(book, "detractor_nps")
+    assert rescore_all(book).alerts_opened == 0  # closed, condition never cleared
+    build.response("ACC-1", 1, 9)
+    rescore_all(book)
+    build.response("ACC-1", 0, 1)
+    assert rescore_all(book).alerts_opened == 1
+    reasons = [r[0] for r in book.query("SELECT reason FROM alerts ORDER BY id")]
+    assert reasons[-1] == f"Latest NPS 1 on {day(0)}; rule: NPS 0–6 (detractor)"

@@ -39,7 +39,9 @@ def test_score_all_json(scored, capsys):
 
 
 def test_score_one_account_with_explain(scored, capsys):
-    code, out, _ = run(capsys, "score", "--db", str(scored), "--account", "Account ACC-1", "--explain")
+    code, out, _ = run(
+        capsys, "score", "--db", str(scored), "--account", "Account ACC-1", "--explain"
+    )
     assert code == 0
     assert out.startswith("Account ACC-1 (ACC-1): health ")
     for text in ("Seat utilisation", "Days since last touch", "Score ", "Change since 7 days ago"):
@@ -100,7 +102,7 @@ def test_config_show_reflects_the_users_file(capsys, isolated_env):
 def test_bad_config_stops_score_with_key_and_line(scored, capsys, isolated_env):
     path = isolated_env / "config" / "scoring.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("[categories.usage]\nweight = \"lots\"\n")
+    path.write_text('[categories.usage]\nweight = "lots"\n')
     code, _, err = run(capsys, "score", "--db", str(scored))
     assert code == 1
     assert "categories.usage.weight" in err and "line 2" in err and "Traceback" not in err

@@ -35,8 +35,10 @@ def test_missing_file_means_the_defaults(tmp_path):
 
 def test_a_file_overrides_only_what_it_names(tmp_path):
     path = tmp_path / "scoring.toml"
-    path.write_text("[bands]\ngreen = 80\nyellow = 60\n\n[measures.nps]\nweight = 70\n"
-                    "[alerts.mau_drop]\ndrop_pct = 40\nseverity = \"medium\"\n")
+    path.write_text(
+        "[bands]\ngreen = 80\nyellow = 60\n\n[measures.nps]\nweight = 70\n"
+        '[alerts.mau_drop]\ndrop_pct = 40\nseverity = "medium"\n'
+    )
     cfg = load_config(path)
     assert (cfg.bands.green, cfg.bands.yellow) == (80, 60)
     assert cfg.measure("nps").weight == 70
@@ -68,7 +70,7 @@ def test_unknown_key_names_key_and_line():
 
 
 def test_weight_that_is_not_a_number_names_key_and_line():
-    text = "# my weights\n[categories.usage]\nweight = \"heavy\"\n"
+    text = '# my weights\n[categories.usage]\nweight = "heavy"\n'
     with pytest.raises(ConfigError) as err:
         parse_config(text)
     assert "categories.usage.weight" in err.value.message
@@ -82,7 +84,7 @@ def test_weight_that_is_not_a_number_names_key_and_line():
         ("[measures.nps]\npoints = [[5, 0], [1, 100]]\n", "measures.nps.points"),
         ("[measures.nps]\npoints = [[0, 0], [10, 140]]\n", "measures.nps.points"),
         ("[bands]\ngreen = 40\nyellow = 60\n", "bands.yellow"),
-        ("[alerts.score_drop]\nseverity = \"urgent\"\n", "alerts.score_drop.severity"),
+        ('[alerts.score_drop]\nseverity = "urgent"\n', "alerts.score_drop.severity"),
         ("[alerts.score_drop]\nenabled = 1\n", "alerts.score_drop.enabled"),
         ("[alerts.nope]\nenabled = true\n", "alerts.nope"),
         ("min_data_share = 2\n", "min_data_share"),

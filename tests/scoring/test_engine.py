@@ -38,7 +38,9 @@ def test_rescore_writes_the_account_and_one_health_row_per_day(book, build):
     assert acc["risk_segment"] == "low" and acc["churn_prob"] is None
     assert acc["last_touch_at"] == day(3) + "T10:00:00"
     assert acc["scored_at"].startswith(TODAY.isoformat())
-    assert sum(m.points for m in second.measures if m.points is not None) == pytest.approx(second.score, abs=0.05)
+    assert sum(m.points for m in second.measures if m.points is not None) == pytest.approx(
+        second.score, abs=0.05
+    )
 
 
 def test_unknown_account_is_not_found(book):
@@ -76,8 +78,10 @@ def test_deltas_and_movers_against_past_snapshots(book, build):
 def test_snapshot_outside_the_tolerance_gives_no_delta(book, build):
     build.healthy()
     with book.write() as conn:
-        conn.execute("INSERT INTO health (account_id, date, score, band) VALUES ('ACC-1', ?, 50, 'red')",
-                     (day(15),))
+        conn.execute(
+            "INSERT INTO health (account_id, date, score, band) VALUES ('ACC-1', ?, 50, 'red')",
+            (day(15),),
+        )
     assert rescore(book).delta_7 is None
 
 
@@ -90,7 +94,10 @@ def synth(book):
 def test_full_rescore_agrees_with_single_account_rescores(synth):
     summary = rescore_all(synth)
     assert summary.accounts == 150 and sum(summary.bands.values()) == 150
-    stored = {r[0]: (r[1], r[2]) for r in synth.query("SELECT id, health_score, health_band FROM accounts")}
+    stored = {
+        r[0]: (r[1], r[2])
+        for r in synth.query("SELECT id, health_score, health_band FROM accounts")
+    }
     explain = {r[0]: r[1] for r in synth.query("SELECT account_id, explain FROM health")}
     for account_id in list(stored)[::5]:
         one = rescore(synth, account_id)
@@ -114,13 +121,19 @@ def test_history_only_backfill_is_point_in_time_and_writes_nothing_else(synth):
     assert synth.scalar("SELECT count(*) FROM alerts") == 0
     assert synth.scalar("SELECT count(*) FROM accounts WHERE scored_at IS NOT NULL") == 0
     assert synth.scalar("SELECT count(DISTINCT date) FROM health") == 1
-    started_later = synth.scalar("SELECT count(*) FROM accounts WHERE start_date > ?", (past.isoformat(),))
+    started_later = synth.scalar(
+        "SELECT count(*) FROM accounts WHERE start_date > ?", (past.isoformat(),)
+    )
     assert summary.accounts == 150 - started_later
     facts = measures_frame(synth.conn, past)
-    expected = score_matrix(facts[[m.key for m in default_config().measures]].to_numpy(float), default_config())
+    expected = score_matrix(
+        facts[[m.key for m in default_config().measures]].to_numpy(float), default_config()
+    )
     by_id = dict(zip(facts["account_id"], np.round(expected.score, 1), strict=True))
     for account_id, score in synth.query("SELECT account_id, score FROM health"):
-        assert (score is None and math.isnan(by_id[account_id])) or score == pytest.approx(by_id[account_id])
+        assert (score is None and math.isnan(by_id[account_id])) or score == pytest.approx(
+            by_id[account_id]
+        )
 
 
 def test_full_rescore_deltas_use_the_backfilled_history(synth):
@@ -136,13 +149,17 @@ def test_full_rescore_deltas_use_the_backfilled_history(synth):
 
 def test_top_decile_and_expansion_flags(synth):
     rescore_all(synth)
-    scored = synth.scalar("SELECT count(*) FROM accounts WHERE status != 'churned' AND health_score IS NOT NULL")
+    scored = synth.scalar(
+        "SELECT count(*) FROM accounts WHERE status != 'churned' AND health_score IS NOT NULL"
+    )
     flagged = synth.query("SELECT health_score FROM accounts WHERE risk_top10 = 1")
     assert math.ceil(scored * 0.1) <= len(flagged) <= math.ceil(scored * 0.1) + 3
     cut = json.loads(synth.scalar("SELECT value FROM meta WHERE key = 'risk_top10_threshold'"))
     assert cut["by"] == "score"
     assert all(r[0] <= cut["value"] for r in flagged)
-    worst = synth.scalar("SELECT id FROM accounts WHERE risk_top10 = 1 ORDER BY health_score LIMIT 1")
+    worst = synth.scalar(
+        "SELECT id FROM accounts WHERE risk_top10 = 1 ORDER BY health_score LIMIT 1"
+    )
     assert rescore(synth, worst).risk_top10 is True
     for row in synth.query("SELECT id, health_band FROM accounts WHERE expansion_candidate = 1"):
         assert row[1] == "green"
@@ -161,7 +178,9 @@ def test_churn_model_probabilities_and_segments(synth, monkeypatch):
     monkeypatch.setattr(engine, "_churn_model", lambda conn: (FakeModel(), "model"))
     monkeypatch.setattr(
         "csm_tui.scoring.churn_features.feature_frame",
-        lambda conn, account_ids=None, custom=None: __import__("pandas").DataFrame(index=list(account_ids)),
+        lambda conn, account_ids=None, custom=None: __import__("pandas").DataFrame(
+            index=list(account_ids)
+        ),
     )
     summary = rescore_all(synth)
     assert summary.churn_model == "model"

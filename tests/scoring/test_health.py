@@ -90,12 +90,23 @@ def test_too_little_data_is_insufficient_never_a_number():
 
 
 def test_enough_data_scores_and_bands():
-    full = {k: v for k, v in zip(KEYS, [85, 40, 80, 20, 0, 100, 5, 30, 100, 1, 1, 10, 5, 0], strict=True)}
+    full = {
+        k: v
+        for k, v in zip(KEYS, [85, 40, 80, 20, 0, 100, 5, 30, 100, 1, 1, 10, 5, 0], strict=True)
+    }
     arrays = score_matrix(raw_row(**full), CFG)
     assert arrays.score[0] == pytest.approx(100)
     assert arrays.band[0] == "green"
-    low = dict(full, seat_utilisation=0, stickiness=0, feature_adoption=0, usage_trend=-40,
-               last_touch=120, nps=0, objectives=0)
+    low = dict(
+        full,
+        seat_utilisation=0,
+        stickiness=0,
+        feature_adoption=0,
+        usage_trend=-40,
+        last_touch=120,
+        nps=0,
+        objectives=0,
+    )
     assert score_matrix(raw_row(**low), CFG).band[0] == "red"
 
 
@@ -107,7 +118,9 @@ def test_explain_points_sum_to_the_score(values):
     if np.isnan(arrays.score[0]):
         assert all(m.points is None for m in rows)
         return
-    assert sum(m.points for m in rows if m.points is not None) == pytest.approx(arrays.score[0], abs=0.05)
+    assert sum(m.points for m in rows if m.points is not None) == pytest.approx(
+        arrays.score[0], abs=0.05
+    )
     assert sum(m.weight for m in rows if m.weight) == pytest.approx(1.0, abs=1e-3)
     for m in rows:
         if m.value is not None:

@@ -36,7 +36,9 @@ def test_frame_for_some_accounts_matches_the_whole_book(synth_book):
     whole = measures_frame(synth_book.conn, TODAY)
     some = measures_frame(synth_book.conn, TODAY, ["A0000003", "A0000010"])
     assert some["account_id"].tolist() == ["A0000003", "A0000010"]
-    assert some.loc["A0000010", "support_load"] == pytest.approx(whole.loc["A0000010", "support_load"])
+    assert some.loc["A0000010", "support_load"] == pytest.approx(
+        whole.loc["A0000010", "support_load"]
+    )
 
 
 def test_unknown_account_has_no_facts(book):

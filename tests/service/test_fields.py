@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from csm_tui.errors import ValidationError
 from csm_tui.service import fields
 from csm_tui.service.fields import format_value, get_field, validate, validate_all
-from csm_tui.storage.parse import ValueProblem
 
 
 @pytest.mark.parametrize(
@@ -129,7 +128,7 @@ def test_parse_datetime_accepts_dates_and_times(text, expected):
 
 @pytest.mark.parametrize("text", ["2026-11-20T25:00", "2026-13-01", "yesterday-ish", "2026-02-29"])
 def test_parse_datetime_refuses_impossible_moments(text):
-    with pytest.raises(ValueProblem):
+    with pytest.raises(fields.Problem):
         fields.parse_datetime(text)
 
 
@@ -164,3 +163,21 @@ def test_every_field_has_a_label_help_and_a_parsable_example():
             validate(spec.key, spec.example)
         for choice in spec.choices:
             assert validate(spec.key, choice) == choice
+
+
+@pytest.mark.parametrize(
+    ("parser", "text"),
+    [
+        (fields.parse_money, "-1"),
+        (fields.parse_count, "x"),
+        (fields.parse_percent, "140"),
+        (fields.parse_date, "2026-02-30"),
+        (fields.parse_datetime, "2026-11-20T25:00"),
+        (fields.parse_yes_no, "perhaps"),
+        (fields.parse_departure, "perhaps"),
+        (fields.parse_required_text, ""),
+    ],
+)
+def test_every_parser_refuses_with_problem_which_the_tui_form_catches(parser, text):
+    with pytest.raises(fields.Problem):
+        parser(text)

@@ -29,21 +29,25 @@ def _accounts(n: int, seed: int = 3) -> list[dict]:
         band = rng.choice([*BAND_ORDER, None])
         score = None if band in (None, "insufficient") else float(rng.randint(0, 100))
         renewal = None if rng.random() < 0.1 else (TODAY + timedelta(days=rng.randint(-20, 400)))
-        out.append({
-            "id": f"A{i:04d}",
-            "name": f"{rng.choice(WORDS)}{rng.choice(WORDS).lower()} {i} Co_{i % 3}",
-            "tier": rng.choice(["Core", "Scale", None]),
-            "owner": rng.choice(["Alex", "Sam"]),
-            "arr": float(rng.randint(0, 500)) * 100,
-            "health_score": score,
-            "health_band": band,
-            "churn_prob": None if rng.random() < 0.2 else round(rng.random(), 3),
-            "risk_segment": rng.choice(["high", "medium", "low", None]),
-            "renewal_date": renewal.isoformat() if renewal else None,
-            "last_touch_at": None if rng.random() < 0.2 else f"2026-{rng.randint(1, 11):02d}-01",
-            "status": "churned" if rng.random() < 0.1 else "active",
-            "expansion_candidate": int(rng.random() < 0.2),
-        })
+        out.append(
+            {
+                "id": f"A{i:04d}",
+                "name": f"{rng.choice(WORDS)}{rng.choice(WORDS).lower()} {i} Co_{i % 3}",
+                "tier": rng.choice(["Core", "Scale", None]),
+                "owner": rng.choice(["Alex", "Sam"]),
+                "arr": float(rng.randint(0, 500)) * 100,
+                "health_score": score,
+                "health_band": band,
+                "churn_prob": None if rng.random() < 0.2 else round(rng.random(), 3),
+                "risk_segment": rng.choice(["high", "medium", "low", None]),
+                "renewal_date": renewal.isoformat() if renewal else None,
+                "last_touch_at": None
+                if rng.random() < 0.2
+                else f"2026-{rng.randint(1, 11):02d}-01",
+                "status": "churned" if rng.random() < 0.1 else "active",
+                "expansion_candidate": int(rng.random() < 0.2),
+            }
+        )
     return out
 
 
@@ -81,25 +85,37 @@ def test_default_order_is_red_first_then_soonest_renewal(filled) -> None:
     assert _ids(book, PortfolioQuery()) == expected
 
 
-@pytest.mark.parametrize("sort,key", [
-    ("arr", "arr"), ("health", "health_score"), ("churn", "churn_prob"),
-    ("renewal", "renewal_date"), ("touch", "last_touch_at"), ("owner", "owner"),
-])
+@pytest.mark.parametrize(
+    "sort,key",
+    [
+        ("arr", "arr"),
+        ("health", "health_score"),
+        ("churn", "churn_prob"),
+        ("renewal", "renewal_date"),
+        ("touch", "last_touch_at"),
+        ("owner", "owner"),
+    ],
+)
 @pytest.mark.parametrize("descending", [False, True])
 def test_sorting_by_a_column_puts_missing_values_last(filled, sort, key, descending) -> None:
     book, accounts = filled
     active = [(i, a) for i, a in enumerate(accounts) if a["status"] == "active"]
-    present = sorted(((a[key], i, a["id"]) for i, a in active if a[key] is not None),
-                     reverse=descending)
+    present = sorted(
+        ((a[key], i, a["id"]) for i, a in active if a[key] is not None), reverse=descending
+    )
     missing = sorted(((i, a["id"]) for i, a in active if a[key] is None), reverse=descending)
     expected = [p[2] for p in present] + [m[1] for m in missing]
     assert _ids(book, PortfolioQuery(sort=sort, descending=descending)) == expected
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # read-only book
-@given(offset=st.integers(0, 320), limit=st.integers(1, 80), sort=st.sampled_from(
-    ["priority", "name", "arr", "renewal"]))
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # read-only book
+@given(
+    offset=st.integers(0, 320),
+    limit=st.integers(1, 80),
+    sort=st.sampled_from(["priority", "name", "arr", "renewal"]),
+)
 def test_any_window_is_the_same_slice_of_the_full_order(filled, offset, limit, sort) -> None:
     book, _ = filled
     query = PortfolioQuery(sort=sort)
@@ -114,17 +130,21 @@ def test_quick_filters_combine(filled) -> None:
     query = PortfolioQuery(bands=frozenset({"red", "yellow"}), renewing_within=90)
     end = (TODAY + timedelta(days=90)).isoformat()
     expected = {
-        a["id"] for a in accounts
-        if a["status"] == "active" and a["health_band"] in ("red", "yellow")
-        and a["renewal_date"] and TODAY.isoformat() <= a["renewal_date"] <= end
+        a["id"]
+        for a in accounts
+        if a["status"] == "active"
+        and a["health_band"] in ("red", "yellow")
+        and a["renewal_date"]
+        and TODAY.isoformat() <= a["renewal_date"] <= end
     }
     got = set(_ids(book, query))
     assert got == expected and got
     narrower = set(_ids(book, PortfolioQuery(bands=frozenset({"red"}), renewing_within=90)))
     assert narrower < got
     expansion = set(_ids(book, PortfolioQuery(expansion=True)))
-    assert expansion == {a["id"] for a in accounts
-                         if a["status"] == "active" and a["expansion_candidate"]}
+    assert expansion == {
+        a["id"] for a in accounts if a["status"] == "active" and a["expansion_candidate"]
+    }
 
 
 def test_churned_accounts_only_when_asked(filled) -> None:
@@ -137,8 +157,11 @@ def test_churned_accounts_only_when_asked(filled) -> None:
 def test_text_filter_matches_every_word_anywhere_in_the_name(filled, text) -> None:
     book, accounts = filled
     words = text.lower().split()
-    expected = {a["id"] for a in accounts
-                if a["status"] == "active" and all(w in a["name"].lower() for w in words)}
+    expected = {
+        a["id"]
+        for a in accounts
+        if a["status"] == "active" and all(w in a["name"].lower() for w in words)
+    }
     assert set(_ids(book, PortfolioQuery(text=text))) == expected
 
 

@@ -110,3 +110,12 @@ def test_format_money():
     assert renewals.format_money(48_200) == "$48k"
     assert renewals.format_money(1_250_000) == "$1.2M"
     assert renewals.format_money(950) == "$950"
+
+
+def test_sql_totals_agree_with_the_row_rules(book):
+    _seed(book)
+    with book.write() as conn:  # more calls so every gap rule is exercised
+        conn.execute("UPDATE renewals SET csm_call = 'lost' WHERE id = 'RN4'")
+    for days in renewals.WINDOWS:
+        view = renewals.renewals_window(book, days, today=TODAY)
+        assert view.totals == renewals.totals(view.items)

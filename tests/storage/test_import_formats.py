@@ -238,3 +238,22 @@ def test_unknown_kind_is_a_usage_error(capsys, db_path) -> None:
     )
     assert code == 2
     assert "unknown kind 'invoices'" in err and "accounts, contacts" in err
+
+
+def test_health_snapshots_set_the_current_score_only_when_latest(capsys, crm_book, tmp_path):
+    history = tmp_path / "health.csv"
+    history.write_text(
+        "account_id,date,score,band\n5829174031,2026-11-01,64,yellow\n"
+        "5829174031,2026-11-20,81.5,green\n5829174032,2026-10-01,30,red\n"
+    )
+    code, _, err = csm(capsys, "import", history, "--kind", "health", "--db", crm_book)
+    assert code == 0, err
+    older = tmp_path / "older.csv"
+    older.write_text("account_id,date,score,band\n5829174031,2026-09-01,20,red\n")
+    assert csm(capsys, "import", older, "--kind", "health", "--db", crm_book)[0] == 0
+    got = rows(
+        crm_book,
+        "SELECT id, health_score, health_band FROM accounts "
+        "WHERE id IN ('5829174031', '5829174032') ORDER BY id",
+    )
+    assert got == [("5829174031", 81.5, "green"), ("5829174032", 30.0, "red")]

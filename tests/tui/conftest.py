@@ -48,8 +48,9 @@ def ui_book_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("ui-book") / "template.db"
     book = open_book(path)
     try:
-        generate_demo(book, accounts=UI_BOOK_ACCOUNTS, seed=UI_BOOK_SEED,
-                      today=date.fromisoformat(TEST_TODAY))
+        generate_demo(
+            book, accounts=UI_BOOK_ACCOUNTS, seed=UI_BOOK_SEED, today=date.fromisoformat(TEST_TODAY)
+        )
     finally:
         book.close()
     return path
@@ -70,8 +71,9 @@ def app_factory(ui_book: Path) -> Callable[..., object]:
     def make(db_path: Path | None = None, **kwargs):
         from csm_tui.app import CsmApp
 
-        return CsmApp(db_path=db_path or ui_book, poll_interval=kwargs.pop("poll_interval", 0.3),
-                      **kwargs)
+        return CsmApp(
+            db_path=db_path or ui_book, poll_interval=kwargs.pop("poll_interval", 0.3), **kwargs
+        )
 
     return make
 
@@ -93,8 +95,11 @@ async def wait_rows(pilot) -> None:
 
     def ready() -> bool:
         tables = pilot.app.screen.query(AccountTable)
-        return bool(tables) and tables.first().total is not None and bool(
-            tables.first().loaded_rows() or tables.first().total == 0)
+        return (
+            bool(tables)
+            and tables.first().total is not None
+            and bool(tables.first().loaded_rows() or tables.first().total == 0)
+        )
 
     await wait_for(pilot, ready)
 

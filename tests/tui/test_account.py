@@ -26,8 +26,9 @@ async def _open(pilot, account_id: str) -> AccountScreen:
     app = pilot.app
     await wait_for(pilot, lambda: app.book_summary is not None)
     app.open_account(account_id)
-    await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen)
-                   and app.screen.view is not None)
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.view is not None
+    )
     return app.screen
 
 
@@ -44,13 +45,17 @@ async def test_account_screen_shows_gauge_and_panels(app_factory, ui_book) -> No
         gauge = screen.query_one(HealthGauge)
         assert gauge.gauge.score == score
         assert f"{score:.0f}" in str(gauge.render())
-        champion = read_one(ui_book, "SELECT name FROM contacts WHERE account_id = ? AND "
-                                     "role = 'champion' AND active = 1", (account_id,))
+        champion = read_one(
+            ui_book,
+            "SELECT name FROM contacts WHERE account_id = ? AND role = 'champion' AND active = 1",
+            (account_id,),
+        )
         assert champion in _text(screen, "#stakeholders")
 
 
-async def test_edit_champion_left_saves_rescoring_and_updates_the_screen(app_factory, ui_book
-                                                                        ) -> None:
+async def test_edit_champion_left_saves_rescoring_and_updates_the_screen(
+    app_factory, ui_book
+) -> None:
     account_id = _account_with_champion(ui_book)
     last_alert = read_one(ui_book, "SELECT coalesce(max(id), 0) FROM alerts")
     app = app_factory()
@@ -62,13 +67,21 @@ async def test_edit_champion_left_saves_rescoring_and_updates_the_screen(app_fac
         app.screen.query_one("#field-champion_left").focus()
         await type_text(pilot, "yes")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen)
-                       and app.screen.view is not before)
-        active = read_one(ui_book, "SELECT count(*) FROM contacts WHERE account_id = ? AND "
-                                   "role = 'champion' AND active = 1", (account_id,))
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.view is not before
+        )
+        active = read_one(
+            ui_book,
+            "SELECT count(*) FROM contacts WHERE account_id = ? AND "
+            "role = 'champion' AND active = 1",
+            (account_id,),
+        )
         assert active == 0
-        reason = read_one(ui_book, "SELECT reason FROM alerts WHERE account_id = ? AND "
-                                   "status = 'open' AND id > ?", (account_id, last_alert))
+        reason = read_one(
+            ui_book,
+            "SELECT reason FROM alerts WHERE account_id = ? AND status = 'open' AND id > ?",
+            (account_id, last_alert),
+        )
         assert reason, "saving the departure should open an alert"
         await wait_for(pilot, lambda: reason in _text(app.screen, "#alerts"))
         assert "left" in _text(app.screen, "#stakeholders")
@@ -101,8 +114,10 @@ async def test_invalid_input_is_shown_inline_and_nothing_is_saved(app_factory, u
 
 async def test_escape_cancels_every_form_with_nothing_written(app_factory, ui_book) -> None:
     account_id = _account_with_champion(ui_book)
-    count_sql = ("SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM responses) + "
-                 "(SELECT count(*) FROM contacts WHERE active = 1)")
+    count_sql = (
+        "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM responses) + "
+        "(SELECT count(*) FROM contacts WHERE active = 1)"
+    )
     before = read_one(ui_book, count_sql)
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -137,13 +152,25 @@ async def test_note_log_and_nps_are_written(app_factory, ui_book) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
         await wait_for(pilot, lambda: "Call with the sponsor" in _text(app.screen, "#timeline"))
-    kinds = read_one(ui_book, "SELECT group_concat(kind || ':' || text, '|') FROM events "
-                              "WHERE account_id = ? AND text IN (?, ?)",
-                     (account_id, "Budget review moved to March", "Call with the sponsor"))
-    assert sorted(kinds.split("|")) == ["call:Call with the sponsor",
-                                        "note:Budget review moved to March"]
-    assert read_one(ui_book, "SELECT score FROM responses WHERE account_id = ? AND kind = 'nps' "
-                             "ORDER BY rowid DESC LIMIT 1", (account_id,)) == 3
+    kinds = read_one(
+        ui_book,
+        "SELECT group_concat(kind || ':' || text, '|') FROM events "
+        "WHERE account_id = ? AND text IN (?, ?)",
+        (account_id, "Budget review moved to March", "Call with the sponsor"),
+    )
+    assert sorted(kinds.split("|")) == [
+        "call:Call with the sponsor",
+        "note:Budget review moved to March",
+    ]
+    assert (
+        read_one(
+            ui_book,
+            "SELECT score FROM responses WHERE account_id = ? AND kind = 'nps' "
+            "ORDER BY rowid DESC LIMIT 1",
+            (account_id,),
+        )
+        == 3
+    )
 
 
 async def test_nps_out_of_range_is_refused_inline(app_factory, ui_book) -> None:

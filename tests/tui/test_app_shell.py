@@ -25,8 +25,9 @@ def test_heavy_modules_stay_off_the_app_start_up_path() -> None:
         "CsmApp(db_path='unused.db')\n"
         "print(','.join(m for m in ('pandas', 'sklearn', 'numpy') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
 
@@ -38,9 +39,11 @@ async def test_header_names_the_book_and_counts_it(app_factory, ui_book) -> None
         summary = app.book_summary
         assert summary.name == read_one(ui_book, "SELECT value FROM meta WHERE key='book_name'")
         assert summary.accounts == read_one(
-            ui_book, "SELECT count(*) FROM accounts WHERE status = 'active'")
+            ui_book, "SELECT count(*) FROM accounts WHERE status = 'active'"
+        )
         assert summary.open_alerts == read_one(
-            ui_book, "SELECT count(*) FROM alerts WHERE status = 'open'")
+            ui_book, "SELECT count(*) FROM alerts WHERE status = 'open'"
+        )
         header = str(app.screen.query_one("BookHeader").render())
         assert summary.name in header and f"{summary.open_alerts} open alerts" in header
 
@@ -69,8 +72,7 @@ async def test_a_user_keymap_moves_a_binding(app_factory, isolated_env) -> None:
         assert app.screen.query_one("#filter").has_focus
 
 
-async def test_a_broken_keymap_is_reported_and_the_defaults_stay(app_factory, isolated_env
-                                                                ) -> None:
+async def test_a_broken_keymap_is_reported_and_the_defaults_stay(app_factory, isolated_env) -> None:
     config = isolated_env / "config"
     config.mkdir(parents=True, exist_ok=True)
     (config / "keymap.toml").write_text('"portfolio.filter" = \n')
@@ -117,10 +119,18 @@ async def test_palette_quick_action_filters_the_portfolio(app_factory, ui_book) 
         await type_text(pilot, "red/yellow")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        expected = read_one(ui_book, "SELECT count(*) FROM accounts WHERE status = 'active' "
-                                     "AND health_band IN ('red', 'yellow')")
-        await wait_for(pilot, lambda: isinstance(app.screen, PortfolioScreen)
-                       and app.screen.query_one(AccountTable).total == expected)
+        expected = read_one(
+            ui_book,
+            "SELECT count(*) FROM accounts WHERE status = 'active' "
+            "AND health_band IN ('red', 'yellow')",
+        )
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, PortfolioScreen)
+                and app.screen.query_one(AccountTable).total == expected
+            ),
+        )
         assert app.screen.portfolio_query.bands == {"red", "yellow"}
 
 
@@ -135,8 +145,9 @@ async def test_palette_finds_an_account_by_part_of_its_name(app_factory, ui_book
         await pilot.pause(0.8)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
-        opened = read_one(ui_book, "SELECT lower(name) FROM accounts WHERE id = ?",
-                          (app.screen.account_id,))
+        opened = read_one(
+            ui_book, "SELECT lower(name) FROM accounts WHERE id = ?", (app.screen.account_id,)
+        )
         assert fragment in opened
 
 
@@ -150,7 +161,8 @@ async def test_theme_key_changes_the_theme(app_factory) -> None:
 
 
 async def test_a_failing_worker_becomes_a_notice_and_the_app_keeps_running(
-        app_factory, monkeypatch) -> None:
+    app_factory, monkeypatch
+) -> None:
     from csm_tui.service import account_view
 
     def broken(book, account_id):
@@ -185,12 +197,18 @@ async def test_a_change_by_another_process_appears_on_its_own(app_factory, ui_bo
         first = app.screen.query_one(AccountTable).loaded_rows()[0]
         other = open_book(ui_book)  # another connection, as another csm process would have
         with other.write() as conn:
-            conn.execute("UPDATE accounts SET name = 'Renamed Elsewhere Ltd' WHERE id = ?",
-                         (first.id,))
+            conn.execute(
+                "UPDATE accounts SET name = 'Renamed Elsewhere Ltd' WHERE id = ?", (first.id,)
+            )
         other.close()
-        await wait_for(pilot, lambda: any(
-            r.name == "Renamed Elsewhere Ltd"
-            for r in app.screen.query_one(AccountTable).loaded_rows()), timeout=5)
+        await wait_for(
+            pilot,
+            lambda: any(
+                r.name == "Renamed Elsewhere Ltd"
+                for r in app.screen.query_one(AccountTable).loaded_rows()
+            ),
+            timeout=5,
+        )
 
 
 async def test_an_empty_book_opens_the_welcome(app_factory, tmp_path) -> None:

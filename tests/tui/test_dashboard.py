@@ -146,3 +146,33 @@ async def test_enter_on_a_listed_account_opens_it(q3_path) -> None:
         await wait_for(pilot, lambda: getattr(app.screen, "listing", None) is not None)
         await pilot.press("enter")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "AccountScreen")
+
+
+@pilot_test
+async def test_enter_on_a_segment_row_lists_its_respondents(q3_path) -> None:
+    app = make_app(q3_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_dashboard(pilot)
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: app.screen.data.period.label == "2026-Q3")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: getattr(app.screen, "listing", None) is not None)
+        segments = [row.name for row in app.screen.listing.rows]
+        assert segments == ["Enterprise", "Mid-Market", "SMB"]
+        await pilot.press("down", "down", "enter")  # SMB
+        await wait_for(pilot, lambda: app.screen.list_key == "segment_nps:SMB")
+        await wait_for(pilot, lambda: app.screen.listing is not None)
+        assert sorted(app.screen.account_ids) == ["A3", "A4", "A4"]
+
+
+@pilot_test
+async def test_w_writes_the_portfolio_report_of_the_period(q3_path, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = make_app(q3_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_dashboard(pilot)
+        await pilot.press("w")
+        report = tmp_path / "portfolio-2026-Q4.md"
+        await wait_for(pilot, report.exists)
+        assert report.stat().st_mode & 0o777 == 0o600
+        assert report.read_text().startswith("# Portfolio Summary: ")

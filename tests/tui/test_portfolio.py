@@ -68,8 +68,11 @@ async def test_quick_filters_combine(app_factory, ui_book) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_rows(pilot)
         await pilot.press("r", "y")  # red and yellow
-        both = read_one(ui_book, "SELECT count(*) FROM accounts WHERE status = 'active' "
-                                 "AND health_band IN ('red', 'yellow')")
+        both = read_one(
+            ui_book,
+            "SELECT count(*) FROM accounts WHERE status = 'active' "
+            "AND health_band IN ('red', 'yellow')",
+        )
         await wait_for(pilot, lambda: _table(app).total == both)
         await pilot.press("d", "d", "d")  # renewing within 30 → 60 → 90 days
         end = (date.fromisoformat(TEST_TODAY) + timedelta(days=90)).isoformat()

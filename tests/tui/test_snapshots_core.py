@@ -31,23 +31,35 @@ def test_portfolio_filtered_snapshot(snap_compare, app_factory) -> None:
     async def ready(pilot) -> None:
         await wait_rows(pilot)
         await pilot.press("r", "y", "S")
-        await wait_for(pilot, lambda: pilot.app.screen.query_one("AccountTable").total
-                       is not None and not pilot.app.screen.query_one("AccountTable")._fresh)
+        await wait_for(
+            pilot,
+            lambda: (
+                pilot.app.screen.query_one("AccountTable").total is not None
+                and not pilot.app.screen.query_one("AccountTable")._fresh
+            ),
+        )
         _steady(pilot.app)
 
     assert snap_compare(app_factory(), terminal_size=SIZE, run_before=ready)
 
 
 def test_account_snapshot(snap_compare, app_factory, ui_book) -> None:
-    account_id = read_one(ui_book, "SELECT id FROM accounts WHERE status = 'active' AND "
-                                   "health_band = 'yellow' ORDER BY id LIMIT 1")
+    account_id = read_one(
+        ui_book,
+        "SELECT id FROM accounts WHERE status = 'active' AND "
+        "health_band = 'yellow' ORDER BY id LIMIT 1",
+    )
 
     async def ready(pilot) -> None:
         app = pilot.app
         await wait_rows(pilot)
         app.open_account(account_id)
-        await wait_for(pilot, lambda: getattr(app.screen, "view", None) is not None
-                       and app.screen.drivers is not None)
+        await wait_for(
+            pilot,
+            lambda: (
+                getattr(app.screen, "view", None) is not None and app.screen.drivers is not None
+            ),
+        )
         _steady(app)
 
     assert snap_compare(app_factory(), terminal_size=SIZE, run_before=ready)
@@ -72,7 +84,8 @@ def test_welcome_snapshot(snap_compare, app_factory) -> None:
         _steady(pilot.app)
 
     try:
-        assert snap_compare(app_factory(db_path=WELCOME_DIR / "csm.db"), terminal_size=SIZE,
-                            run_before=ready)
+        assert snap_compare(
+            app_factory(db_path=WELCOME_DIR / "csm.db"), terminal_size=SIZE, run_before=ready
+        )
     finally:
         shutil.rmtree(WELCOME_DIR, ignore_errors=True)

@@ -1,0 +1,142 @@
+"""Benchmark the scoring engine: single-account edit + rescore, and the full rescore.
+
+    python3 bench/bench_rescore.py [--sizes 1000,100000,1000000] [--single 50] [--full 3]
+
+For each book size: the median (and 90th percentile) of `--single` edits, each a real UPDATE
+plus `rescore_account` in ONE durable transaction (synchronous=FULL, as a user's edit), and
+the median of `--full` full rescores (`rescore_all`, skipped for sizes where `--full 0`).
+Targets (issue 3): single edit ≤ 20 ms median at 1,000,000 accounts; full rescore of
+1,000,000 accounts ≤ 10 s.
+
+Books are cached under bench/out/ (git-ignored): the demo generator (engineer B's
+`csm_tui.storage.demo`, 12 monthly usage snapshots) up to its maximum size, the synthetic
+generator of tests/scoring/synth.py (4 monthly snapshots) above it. Each book is fully scored
+once before timing, so deltas, history and alerts exist as in daily use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+TODAY = "2026-11-23"
+sys.path.insert(0, str(ROOT))
+
+
+def book_path(size: int) -> Path:
+    """Where the cached book of `size` accounts lives."""
+    return OUT / f"bench_{size}.db"
+
+
+def ensure_book(size: int):
+    """Open the cached book of `size` accounts, building (and scoring) it first if needed."""
+    from csm_tui.storage.db import open_book
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / ".gitignore").write_text("*\n")
+    path = book_path(size)
+    if path.exists():
+        return open_book(path), "cached"
+    started = time.perf_counter()
+    building = path.with_name(path.stem + ".building.db")  # a killed build leaves no "cache"
+    for leftover in OUT.glob(building.name + "*"):
+        leftover.unlink()
+    book = open_book(building)
+    source = _fill(book, size)
+    from csm_tui.scoring.engine import rescore_all
+
+    rescore_all(book)
+    book.close()
+    building.rename(path)
+    book = open_book(path)
+    print(
+        f"  built {size:,} accounts ({source}) in {time.perf_counter() - started:.0f} s", flush=True
+    )
+    return book, source
+
+
+def _fill(book, size: int) -> str:
+    try:
+        from csm_tui.storage import demo
+    except ImportError:
+        demo = None
+    if demo is not None and size <= getattr(demo, "MAX_ACCOUNTS", 0):
+        demo.generate_demo(book, accounts=size, today=date.fromisoformat(TODAY), rescore=False)
+        return "demo book"
+    from tests.scoring.synth import build
+
+    build(book, size)
+    return "synthetic book"
+
+
+def bench_single(book, runs: int) -> tuple[float, float]:
+    """Median and p90 (ms) of an UPDATE + rescore_account in one durable transaction."""
+    from csm_tui.scoring.engine import rescore_account
+
+    ids = [r[0] for r in book.query("SELECT id FROM accounts WHERE status = 'active'")]
+    picks = random.Random(1).sample(ids, min(runs, len(ids)))
+    with book.write() as conn:  # warm: imports, config and caches, as in a running app
+        rescore_account(conn, picks[0])
+    times = []
+    for n, account_id in enumerate(picks):
+        started = time.perf_counter()
+        with book.write(durable=True) as conn:
+            conn.execute(
+                "UPDATE accounts SET onboarding_pct = ? WHERE id = ?", (n % 100, account_id)
+            )
+            rescore_account(conn, account_id)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.9 * (len(times) - 1))]
+
+
+def bench_full(book, runs: int) -> float:
+    """Median seconds of a full rescore."""
+    from csm_tui.scoring.engine import rescore_all
+
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        rescore_all(book)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> int:
+    """Run the benchmark and print one line per size."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--single", type=int, default=50, help="edits timed per size")
+    parser.add_argument(
+        "--full", type=int, default=3, help="full rescores timed per size (0: skip)"
+    )
+    parser.add_argument("--full-min-size", type=int, default=1000, help="skip full below this size")
+    args = parser.parse_args()
+    os.environ.setdefault("CSM_TODAY", TODAY)
+    os.environ.setdefault("CSM_CONFIG_DIR", str(OUT / "config"))  # shipped defaults
+    print(f"csm scoring bench — {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)
+    for size in (int(s) for s in args.sizes.split(",")):
+        book, source = ensure_book(size)
+        accounts = book.scalar("SELECT count(*) FROM accounts")
+        median, p90 = bench_single(book, args.single)
+        line = (
+            f"{accounts:>9,} accounts ({source}): edit + rescore_account median {median:.1f} ms "
+            f"(p90 {p90:.1f} ms, n={args.single})"
+        )
+        if args.full and size >= args.full_min_size:
+            line += f"; rescore_all median {bench_full(book, args.full):.1f} s (n={args.full})"
+        print(line, flush=True)
+        book.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,218 @@
+"""Portfolio speed at 1k, 100k and 1M accounts, measured on the real app, headless.
+
+    python3 bench/bench_tui.py                 # 1k, 100k, 1M (builds cached books first)
+    python3 bench/bench_tui.py --sizes 1000 100000
+
+For each size, in a fresh process: time to the first frame with rows visible (from creating
+CsmApp, and end to end from process start), then medians of page-down, sort and filter
+keystroke latency (key press → the new rows are on screen). A bare Textual app's first frame
+is measured in the same run for comparison. Books: 1k is engineer B's demo book; larger ones
+are a fast synthetic accounts-only book (scores, bands, renewals; the FTS index filled by the
+schema's triggers), cached under bench/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+TODAY = date(2026, 11, 23)
+REPEATS = 9
+WORDS = ("North", "Blue", "Cedar", "Iron", "Summit", "Lake", "Harbor", "Maple", "Stone", "Gold",
+         "wind", "peak", "ridge", "clad", "view", "field", "crest", "gate", "line", "works")
+KINDS = ("Logistics", "Health", "Retail", "Software", "Foods", "Energy", "Media", "Labs")
+
+
+# -- books ---------------------------------------------------------------------------------------
+def book_path(size: int) -> Path:
+    """The cached bench book of `size` accounts (built on first use)."""
+    path = OUT / f"tui-{size}.db"
+    if not path.exists():
+        started = time.perf_counter()
+        (build_demo if size <= 10_000 else build_synthetic)(path, size)
+        print(f"  built {path.name} in {time.perf_counter() - started:.1f} s", flush=True)
+    return path
+
+
+def build_demo(path: Path, size: int) -> None:
+    """Engineer B's demo book (scored by the engine)."""
+    from csm_tui.storage.db import open_book
+    from csm_tui.storage.demo import generate_demo
+
+    book = open_book(path)
+    generate_demo(book, accounts=size, seed=11, today=TODAY)
+    book.close()
+
+
+def _synthetic_rows(size: int, rng: random.Random):
+    bands = ("red", "yellow", "green", "green", "green", "insufficient")
+    for i in range(size):
+        band = rng.choice(bands)
+        score = None if band == "insufficient" else {
+            "red": rng.uniform(10, 49), "yellow": rng.uniform(50, 74)}.get(band, rng.uniform(75, 99))
+        name = f"{rng.choice(WORDS)}{rng.choice(WORDS).lower()} {rng.choice(KINDS)} {i}"
+        yield (f"B{i:07d}", name, rng.choice(("Strategic", "Core", "Scale")),
+               rng.choice(("Alex Morgan", "Sam Lee", "Priya Shah")), round(rng.uniform(1, 500), 2) * 1000,
+               "active", (TODAY + timedelta(days=rng.randint(0, 365))).isoformat(), score, band,
+               round(rng.uniform(-15, 15), 1), round(rng.random(), 3),
+               (TODAY - timedelta(days=rng.randint(0, 120))).isoformat() + "T10:00:00")
+
+
+def build_synthetic(path: Path, size: int) -> None:
+    """Accounts only, written in one transaction (the FTS triggers index every name)."""
+    from csm_tui.storage.db import open_book
+
+    book = open_book(path)
+    sql = ("INSERT INTO accounts (id, name, tier, owner, arr, status, renewal_date, health_score, "
+           "health_band, health_delta_7, churn_prob, last_touch_at) VALUES "
+           "(?,?,?,?,?,?,?,?,?,?,?,?)")
+    rows = _synthetic_rows(size, random.Random(5))
+    with book.write(durable=False) as conn:
+        while batch := [row for _, row in zip(range(50_000), rows, strict=False)]:
+            conn.executemany(sql, batch)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('book_name', ?)", (f"Bench {size:,}",))
+    book.conn.execute("ANALYZE")
+    book.close()
+
+
+# -- measuring (runs in a child process per size) ------------------------------------------------
+async def _until(pilot, condition, timeout: float = 60.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app did not get there")
+        await asyncio.sleep(0.001)
+    await pilot.pause()  # one more refresh: the rows are painted
+
+
+def _visible_loaded(table) -> bool:
+    top = int(table.scroll_y)
+    rows = range(top, min(top + table.size.height - 1, table.row_count))
+    return not table._fresh and all(i in table._rows for i in rows)
+
+
+async def _measure_app(path: Path) -> dict:
+    from csm_tui.app import CsmApp
+    from csm_tui.widgets.account_table import AccountTable
+
+    started = time.perf_counter()
+    app = CsmApp(db_path=path)
+    out: dict = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _until(pilot, lambda: bool(app.screen.query(AccountTable))
+                     and bool(app.screen.query_one(AccountTable).loaded_rows()))
+        out["first_frame_ms"] = (time.perf_counter() - started) * 1000
+        table = app.screen.query_one(AccountTable)
+        await _until(pilot, lambda: table.total is not None)
+        out["count_ms"] = (time.perf_counter() - started) * 1000
+        out["noop_key_ms"] = await _keys(pilot, table, ["f12"] * REPEATS)  # the pilot's own cost
+        out["page_down_ms"] = await _keys(pilot, table, ["pagedown"] * REPEATS)
+        out["sort_ms"] = await _keys(pilot, table, ["s"] * REPEATS)
+        await pilot.press("escape")
+        out["filter_key_ms"] = await _filter(pilot, table)
+    return out
+
+
+async def _keys(pilot, table, keys: list[str]) -> float:
+    times = []
+    for key in keys:
+        started = time.perf_counter()
+        await pilot.press(key)
+        await _until(pilot, lambda: _visible_loaded(table))
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+async def _filter(pilot, table) -> float:
+    """Type a name fragment key by key; each keystroke → its filtered rows on screen."""
+    await pilot.press("slash")
+    times = []
+    for text in ("n", "no", "nor", "nort", "north", "northw", "northwi", "northwin", "northwind"):
+        started = time.perf_counter()
+        await pilot.press(text[-1])
+        await _until(pilot, lambda text=text: table.generation and _visible_loaded(table)
+                     and pilot.app.screen.portfolio_query.text == text)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+async def _measure_bare() -> float:
+    from textual.app import App
+    from textual.widgets import Static
+
+    class Bare(App):
+        def compose(self):
+            yield Static("hello")
+
+    started = time.perf_counter()
+    app = Bare()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+    return (time.perf_counter() - started) * 1000
+
+
+def child(path: str) -> None:
+    """Measure one book; print JSON."""
+    os.environ.setdefault("CSM_TODAY", TODAY.isoformat())
+    result = asyncio.run(_measure_app(Path(path)))
+    result["bare_first_frame_ms"] = asyncio.run(_measure_bare())
+    print(json.dumps(result))
+
+
+def end_to_end(path: Path) -> float:
+    """Process start → first frame with rows (interpreter, imports, app) in a subprocess."""
+    code = (
+        "import time; START = time.perf_counter()\nimport asyncio\n"
+        "import sys; sys.path.insert(0, %r)\n"
+        "from bench.bench_tui import _until\n"
+        "from csm_tui.app import CsmApp\n"
+        "from csm_tui.widgets.account_table import AccountTable\n"
+        "async def main():\n"
+        "    app = CsmApp(db_path=%r)\n"
+        "    async with app.run_test(size=(120, 40)) as pilot:\n"
+        "        await _until(pilot, lambda: bool(app.screen.query(AccountTable)) and "
+        "bool(app.screen.query_one(AccountTable).loaded_rows()))\n"
+        "        print((time.perf_counter() - START) * 1000)\n"
+        "asyncio.run(main())\n"
+    ) % (str(ROOT), str(path))
+    run = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, cwd=ROOT, env={**os.environ, "CSM_TODAY": TODAY.isoformat()})
+    return float(run.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000, 1_000_000])
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(f"csm portfolio bench (headless, 120×40; medians of {REPEATS} key presses)")
+    for size in args.sizes:
+        path = book_path(size)
+        run = subprocess.run([sys.executable, __file__, "--child", str(path)], check=True,
+                             capture_output=True, text=True, cwd=ROOT)
+        r = json.loads(run.stdout.strip().splitlines()[-1])
+        wall = statistics.median(end_to_end(path) for _ in range(3))
+        print(f"{size:>9,} accounts: first frame with rows {r['first_frame_ms']:6.0f} ms "
+              f"(bare Textual app {r['bare_first_frame_ms']:4.0f} ms; process start → rows "
+              f"{wall:5.0f} ms) · exact count shown at {r['count_ms']:6.0f} ms · page-down "
+              f"{r['page_down_ms']:5.1f} ms · sort {r['sort_ms']:6.1f} ms · filter keystroke "
+              f"{r['filter_key_ms']:6.1f} ms (incl. 40 ms debounce) · an unbound key "
+              f"{r['noop_key_ms']:4.1f} ms", flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(sys.argv[2])
+    else:
+        main()
