@@ -31,8 +31,11 @@ def ensure_demo_book(progress: ProgressFn | None = None) -> Path:
 def launch_app(db_path: Path | None, demo: bool = False) -> int:
     """Run the app on `db_path` (or the demo book) until the user quits; the exit code."""
     if demo:
-        with progress_bar("Preparing the demo book") as update:
-            db_path = ensure_demo_book(progress=update)
+        if demo_db_path().exists():
+            db_path = ensure_demo_book()
+        else:  # first time: generating takes a few seconds, show it
+            with progress_bar("Writing the demo book") as update:
+                db_path = ensure_demo_book(progress=update)
     elif db_path is None:
         from csm_tui.paths import default_db_path
 

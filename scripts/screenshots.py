@@ -30,8 +30,9 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-async def _settle(pilot, condition: Callable[[], bool] | None = None, timeout: float = 15.0
-                  ) -> None:
+async def _settle(
+    pilot, condition: Callable[[], bool] | None = None, timeout: float = 15.0
+) -> None:
     """Wait for `condition` (or just for workers to finish), then one more refresh."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -79,8 +80,12 @@ async def _account(app, pilot) -> None:
     app.open_account(account_id)
     await _settle(pilot, lambda: getattr(app.screen, "drivers", None) is not None)
     await _shoot(app, pilot, "05-account")
-    for key, name in (("e", "06-edit-account"), ("n", "07-note"), ("l", "08-log-activity"),
-                      ("r", "09-record-nps")):
+    for key, name in (
+        ("e", "06-edit-account"),
+        ("n", "07-note"),
+        ("l", "08-log-activity"),
+        ("r", "09-record-nps"),
+    ):
         await pilot.press(key)
         await _settle(pilot)
         await _shoot(app, pilot, name)
@@ -104,8 +109,12 @@ def _first_yellow(app) -> str:
 
 
 async def _other_screens(app, pilot) -> None:
-    for key, name in (("2", "11-alerts"), ("3", "12-renewals"), ("4", "13-playbooks"),
-                      ("5", "14-dashboard")):
+    for key, name in (
+        ("2", "11-alerts"),
+        ("3", "12-renewals"),
+        ("4", "13-playbooks"),
+        ("5", "14-dashboard"),
+    ):
         if key in app.available:
             await pilot.press(key)
             await _settle(pilot)
@@ -131,8 +140,11 @@ async def _run(book: Path, empty: Path) -> None:
 
     await _welcome(empty)
     app = CsmApp(db_path=book)
-    steps: list[Callable[[object, object], Awaitable[None]]] = [_portfolio, _account,
-                                                                _other_screens]
+    steps: list[Callable[[object, object], Awaitable[None]]] = [
+        _portfolio,
+        _account,
+        _other_screens,
+    ]
     async with app.run_test(size=SIZE) as pilot:
         for step in steps:
             await step(app, pilot)

@@ -319,7 +319,7 @@ def apply_alerts(
     conn.execute(
         "UPDATE alerts SET detail = json_remove(detail, '$.condition_cleared_on') "
         "WHERE status IN ('open', 'snoozed') AND json_extract(detail, '$.condition_cleared_on') "
-        f"IS NOT NULL AND EXISTS (SELECT 1 FROM _fired f WHERE {_MATCH})",
+        f"IS NOT NULL AND {scope} AND EXISTS (SELECT 1 FROM _fired f WHERE {_MATCH})",
         p,
     )
     cleared = conn.execute(

@@ -266,11 +266,13 @@ class _Reader:
         self.path = path
 
     def fail(self, key: str, problem: str) -> ConfigError:
+        """A ConfigError naming the file, the key's line (when found) and the key."""
         line = find_key_line(self.text, key)
         where = f"line {line}: " if line else ""
         return ConfigError(f"{self.path}: {where}{key}: {problem}")
 
     def apply(self, data: dict, cfg: ScoringConfig) -> ScoringConfig:
+        """`cfg` with every value of the parsed document applied, each one checked."""
         known = {"min_data_share", "bands", "categories", "measures", "alerts", "risk"}
         self._no_unknown(data, known, "")
         if "min_data_share" in data:

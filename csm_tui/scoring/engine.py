@@ -123,7 +123,9 @@ def _churn_probs(conn: sqlite3.Connection, ids: list[str]) -> tuple[np.ndarray |
 
 def _risk(probs: np.ndarray | None, bands: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
     if probs is None:
-        return np.array([BAND_RISK.get(b) for b in bands], dtype=object)
+        bands = np.asarray(bands, dtype=object)
+        conditions = [bands == band for band in BAND_RISK]
+        return np.select(conditions, list(BAND_RISK.values()), None).astype(object)
     seg = np.where(
         probs >= cfg.risk.high, "high", np.where(probs >= cfg.risk.medium, "medium", "low")
     )

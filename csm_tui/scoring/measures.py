@@ -257,9 +257,14 @@ def measures_frame(
 
 
 def _read(conn: sqlite3.Connection, sql: str, params: dict) -> pd.DataFrame:
+    """A query's rows as typed columns (no per-cell type inference: floats, NULL → NaN)."""
     cursor = conn.execute(sql, params)
-    columns = [d[0] for d in cursor.description]
-    return pd.DataFrame(cursor.fetchall(), columns=columns)
+    names = [d[0] for d in cursor.description]
+    values = list(zip(*cursor.fetchall(), strict=True)) or [()] * len(names)
+    return pd.DataFrame({
+        name: np.array(col, dtype=object if name in TEXT_COLUMNS else float)
+        for name, col in zip(names, values, strict=True)
+    })  # fmt: skip
 
 
 # -- shared derivation (numpy; a 1-element column for one account) -----------------------------

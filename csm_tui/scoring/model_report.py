@@ -149,6 +149,8 @@ def model_section(book, model_path: Path) -> ModelSection:
 
     try:
         meta = read_metadata(model_path)
+        if meta is not None:
+            _check_saved_model(book, model_path)
     except ModelMismatch as exc:
         return ModelSection("out of date", exc.message)
     if meta is not None:
@@ -167,6 +169,18 @@ def model_section(book, model_path: Path) -> ModelSection:
         "no model saved yet: cross-validated now; run `csm model train` to use it for risk",
         report.to_dict(),
     )
+
+
+def _check_saved_model(book, model_path: Path) -> None:
+    """Raise ModelMismatch if the saved model no longer fits the book's current features."""
+    from csm_tui.scoring.churn import load_model
+    from csm_tui.scoring.churn_features import feature_frame
+
+    model = load_model(model_path)
+    with book.read() as conn:
+        one = conn.execute("SELECT id FROM accounts WHERE status = 'active' LIMIT 1").fetchone()
+        if model is not None and one is not None:
+            model.check_features(feature_frame(conn, account_ids=[one[0]]))
 
 
 def full_report(book, model_path: Path) -> dict:

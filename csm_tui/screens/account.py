@@ -61,7 +61,10 @@ class AccountScreen(ReportsWorkerErrors, Screen):
     AccountScreen .col { width: 1fr; height: auto; }
     AccountScreen .panel { height: auto; border: round $panel-lighten-2; padding: 0 1; }
     AccountScreen TrendPlot { height: 8; border: round $panel-lighten-2; }
+    AccountScreen.narrow .row { layout: vertical; }
     """
+    #: Below this width the two columns stack.
+    NARROW = 100
 
     class Loaded(Message):
         """The account's view, read in a worker."""
@@ -118,7 +121,11 @@ class AccountScreen(ReportsWorkerErrors, Screen):
         panel.border_title = title
         return panel
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < self.NARROW, "narrow")
+
     def on_mount(self) -> None:
+        self.set_class(self.size.width < self.NARROW, "narrow")
         self.query_one("#health-trend").border_title = "Health, 12 months"
         self.query_one("#usage-trend").border_title = "Usage (MAU / DAU)"
         self.load()

@@ -28,7 +28,7 @@ LOW_CHURN = 0.20
 #: Windows up to this many days read renewals through the due-date index.
 INDEX_MAX_DAYS = 60
 #: More renewals than this in a window are totalled but not all listed.
-MAX_LISTED = 2000
+MAX_LISTED = 500
 
 
 @dataclass(frozen=True)

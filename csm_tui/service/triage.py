@@ -25,7 +25,7 @@ CLOSE_REASONS = (
 COVERED_BY_SAVE_PLAN = CLOSE_REASONS[3]
 MAX_REASON_CHARS = 500
 #: More open alerts than this are not put into one list widget; the inbox says how many.
-DEFAULT_LIMIT = 2000
+DEFAULT_LIMIT = 1000
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 

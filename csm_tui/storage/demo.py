@@ -415,6 +415,8 @@ class _Accounts:
     onset: np.ndarray  # day number the decline starts
     drop: np.ndarray  # sharp MAU drop in the latest month
     spike: np.ndarray  # ticket spike in the last 14 days
+    stick: np.ndarray  # DAU / MAU
+    depth: np.ndarray  # share of core features in use
     past_outcome: np.ndarray = field(default=None)  # type: ignore[assignment]
     arr_before: np.ndarray = field(default=None)  # type: ignore[assignment]
 
@@ -498,11 +500,13 @@ def _draw_accounts(
         end=np.zeros(n, np.int64),
         activated=np.zeros(n, np.int64),
         is_activated=np.ones(n, bool),
-        util0=np.clip(0.74 - 0.17 * z + rng.normal(0, 0.09, n), 0.08, 0.98),
+        util0=np.clip(0.72 - 0.16 * z + rng.normal(0, 0.14, n), 0.08, 0.98),
         decline=np.clip(0.07 * (z - 0.3) + rng.normal(0, 0.03, n), 0, 0.3),
         onset=-rng.integers(30, 330, n),
         drop=np.zeros(n, bool),
         spike=np.zeros(n, bool),
+        stick=np.clip(0.27 - 0.07 * z + rng.normal(0, 0.07, n), 0.03, 0.8),
+        depth=np.clip(0.62 - 0.14 * z + rng.normal(0, 0.12, n), 0.1, 1.0),
     )
     _contract_dates(rng, acc, cal)
     _renewal_outcomes(rng, acc)
@@ -577,11 +581,11 @@ def _usage(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Table
     seats = acc.seats[idx]
     mau = np.clip(np.round(seats * level), 0, seats).astype(np.int64)
     z = acc.z[idx]
-    stick = np.clip(0.30 - 0.08 * z + rng.normal(0, 0.05, len(idx)), 0.04, 0.85)
+    stick = np.clip(acc.stick[idx] + rng.normal(0, 0.02, len(idx)), 0.03, 0.85)
     dau = np.round(mau * stick, 1)
     logins = np.round(dau * 21 * rng.uniform(1.0, 1.6, len(idx))).astype(np.int64)
     total = np.array(_FEATURES_TOTAL)[acc.plan[idx]]
-    depth = np.clip(0.64 - 0.15 * z + rng.normal(0, 0.08, len(idx)), 0.1, 1.0)
+    depth = np.clip(acc.depth[idx] + rng.normal(0, 0.03, len(idx)), 0.1, 1.0)
     used = np.clip(np.round(total * depth * np.sqrt(level / acc.util0[idx])), 0, total)
     out.add(
         "usage",
@@ -767,7 +771,7 @@ def _responses(
         fade = 1.0 - acc.factor(idx, day)
         if kind == "nps":
             score = np.clip(
-                np.round(8.3 - 1.3 * acc.z[idx] - 9 * fade + rng.normal(0, 1.4, m)), 0, 10
+                np.round(7.9 - 1.3 * acc.z[idx] - 9 * fade + rng.normal(0, 1.6, m)), 0, 10
             )
             group = np.where(score >= 9, "promoter", np.where(score >= 7, "passive", "detractor"))
             comment = np.empty(m, dtype=object)
@@ -804,7 +808,7 @@ def _events(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tabl
     """Calls, meetings, e-mails, notes and QBRs; returns each account's last-touch day."""
     lo, hi = _active_window(acc)
     strategic, scale = acc.tier == "Strategic", acc.tier == "Scale"
-    gap_mean = np.where(strategic, 8, np.where(scale, 35, 18)) * np.exp(0.7 * acc.z)
+    gap_mean = np.where(strategic, 10, np.where(scale, 45, 25)) * np.exp(0.7 * acc.z)
     last = np.clip(hi - np.round(rng.exponential(gap_mean)).astype(np.int64), lo, hi)
     per_year = np.where(strategic, 18, np.where(scale, 5, 10))
     count = rng.poisson(per_year * (last - lo + 1) / 365.0)
@@ -866,7 +870,7 @@ def _objectives(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _
     begin = np.maximum(acc.start[idx], -330)
     due = begin + rng.integers(120, 420, m)
     elapsed = np.clip(-begin / np.maximum(due - begin, 1), 0, 1)
-    progress = np.clip(elapsed * (1.15 - 0.35 * acc.z[idx]) + rng.normal(0, 0.12, m), 0, 1.2)
+    progress = np.clip(elapsed * (1.1 - 0.35 * acc.z[idx]) + rng.normal(0, 0.2, m), 0, 1.2)
     current = np.round(base + np.minimum(progress, 1) * (target - base), 1)
     status = np.where(
         progress >= 1,
@@ -961,7 +965,7 @@ def _account_rows(
     pct = np.where(
         acc.is_activated, np.where(age < 90, np.maximum(pct, 60), 100), np.minimum(pct, 45)
     )
-    engaged = (acc.z + rng.normal(0, 0.8, n) < 0.9) & ~people.sponsor_left
+    engaged = (acc.z + rng.normal(0, 1.0, n) < 0.6) & ~people.sponsor_left
     sponsor = np.where(people.has_sponsor, engaged.astype(np.int64), -1)
     escalations = np.where(rng.random(n) < 0.6, np.minimum(extra["open_high"], 2), 0)
     region = _pick(rng, REGIONS, n, _REGION_P)

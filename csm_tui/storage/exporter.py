@@ -177,13 +177,18 @@ def export_text(export: Export, fmt: str) -> str:
 
 
 def write_private(path: Path, chunks: Iterable[str]) -> None:
-    """Write a file readable by its owner only (exports hold customer data)."""
-    from csm_tui.paths import create_private_file, make_private
+    """Write a file readable by its owner only (exports hold customer data), atomically: a
+    temporary file beside it is renamed over it, so a failed export leaves no half a file."""
+    import os
+    import tempfile
 
     path = Path(path)
-    if not path.exists():
-        create_private_file(path)
-    make_private(path)
-    with path.open("w", encoding="utf-8", newline="") as out:
-        for chunk in chunks:
-            out.write(chunk)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:  # mkstemp: 0600
+            for chunk in chunks:
+                out.write(chunk)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

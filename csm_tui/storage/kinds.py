@@ -85,10 +85,10 @@ STATUS = _choices(
     ("churned", "cancelled", "canceled", "lost", "inactive", "former customer"),
 )
 ROLES = _choices(
-    ("champion",),
-    ("sponsor", "executive sponsor", "exec sponsor", "economic buyer"),
-    ("user", "end user", "member"),
-    ("admin", "administrator"),
+    ("champion", "advocate"),
+    ("sponsor", "executive sponsor", "exec sponsor", "economic buyer", "decision maker"),
+    ("user", "end user", "member", "power user", "influencer", "contact"),
+    ("admin", "administrator", "it admin", "system administrator"),
 )
 SENTIMENT = _choices(
     ("positive", "happy", "promoter"), ("neutral", "passive"), ("negative", "unhappy", "detractor")
@@ -173,6 +173,8 @@ KINDS: dict[str, Kind] = {
                 Field("activated_on", DATE),
                 Field("sponsor_engaged", BOOL),
                 Field("open_escalations", INT, low=0, default=0),
+                # the scoring engine's current scores: imported as given, recomputed by the
+                # rescore that follows an import
                 Field("health_score", NUMBER, low=0, high=100),
                 Field("health_band", CHOICE, choices=BAND),
                 Field("churn_prob", FRACTION, low=0, high=1),
@@ -424,7 +426,10 @@ def kind_named(name: str) -> Kind:
     """The kind called `name` (as typed on the command line), or a UsageError listing them."""
     from csm_tui.errors import UsageError
 
-    kind = KINDS.get(name.strip().lower().replace("_", "-")) if name else None
+    wanted = name.strip().lower().replace("_", "-") if name else ""
+    kind = KINDS.get(wanted) or next(  # the table's name works too: responses, events
+        (k for k in KINDS.values() if k.table.replace("_", "-") == wanted), None
+    )
     if kind is None:
         raise UsageError(f"unknown kind {name!r}; use one of: {', '.join(IMPORT_ORDER)}")
     return kind

@@ -22,6 +22,7 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _SHORT_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})$")
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")  # a usage export's "2026-11" month
 _TEXT_DATE_FORMATS = (
     "%b %d, %Y",
     "%B %d, %Y",
@@ -31,6 +32,8 @@ _TEXT_DATE_FORMATS = (
     "%B %d %Y",
     "%d-%b-%Y",
     "%d-%b-%y",
+    "%b %Y",  # monthly periods ("Nov 2026") stand for their first day
+    "%B %Y",
 )
 _TRUE = {"yes", "y", "true", "t", "1", "on", "x", "✓"}
 _FALSE = {"no", "n", "false", "f", "0", "off", "-", "✗"}
@@ -207,6 +210,9 @@ def parse_date(value: object, order: str | None = None) -> date | None:
             return date.fromisoformat(text)
         except ValueError:
             pass
+    month = _YEAR_MONTH.match(text)
+    if month:  # a monthly period stands for its first day
+        return _real_date(text, int(month.group(1)), int(month.group(2)), 1)
     iso = _ISO_DATE.match(text)
     if iso:
         return _real_date(text, int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))

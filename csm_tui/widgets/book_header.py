@@ -22,16 +22,29 @@ class BookHeader(Static):
         self.screen_title = title
 
     def on_mount(self) -> None:
+        self.summary = None
         if hasattr(self.app, "book_summary"):
             self.watch(self.app, "book_summary", self._show, init=True)
 
+    def on_resize(self) -> None:
+        self._show(getattr(self, "summary", None))
+
     def _show(self, summary) -> None:
+        self.summary = summary
         text = Text.assemble(("csm", "bold"), " · ", (self.screen_title, "bold"))
         if summary is not None:
-            text.append(f"  {summary.name}   ")
-            text.append(
+            counts = (
                 f"{summary.accounts:,} accounts · {summary.open_alerts:,} open alerts · "
-                f"{summary.renewals_90:,} renewals ≤ 90 d",
-                style="italic",
+                f"{summary.renewals_90:,} renewals ≤ 90 d"
             )
+            if len(text) + len(summary.name) + len(counts) + 6 > self.size.width:
+                counts = (
+                    f"{summary.accounts:,} acc · {summary.open_alerts:,} alerts · "
+                    f"{summary.renewals_90:,} renew ≤90d"
+                )
+            if len(text) + len(summary.name) + len(counts) + 6 > self.size.width:
+                text.append("  ")  # too narrow for the book's name: the counts matter more
+            else:
+                text.append(f"  {summary.name}   ")
+            text.append(counts, style="italic")
         self.update(text)

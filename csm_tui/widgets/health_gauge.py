@@ -43,29 +43,38 @@ class HealthGauge(Widget):
 
     def get_content_height(self, container, viewport, width: int) -> int:
         gauge = self.gauge
-        return 3 + (len(gauge.parts) if gauge else 4)
+        movers = len(str(self._movers(gauge))) // max(1, width) + 1 if gauge else 1
+        return 2 + (len(gauge.parts) if gauge else 4) + movers
 
     def render(self) -> Text:
         gauge = self.gauge
         if gauge is None:
             return Text("Loading health…", style="dim")
-        width = max(20, self.content_size.width - LABEL_WIDTH - 8)
+        total = self.content_size.width
+        self.label_width = LABEL_WIDTH if total >= 70 else max(10, total // 3)
+        width = max(5, total - self.label_width - 14)
         out = self._headline(gauge, width)
         for label, value, weight in gauge.parts:
             out.append("\n")
-            out.append(f"{label} ({weight:.0%})".ljust(LABEL_WIDTH)[:LABEL_WIDTH], style="")
+            out.append(self._label(f"{label} ({weight:.0%})"))
             if value is None:
                 out.append("no data", style="dim italic")
                 continue
-            out.append_text(bar(value, width // 2, _value_color(value)))
+            out.append_text(bar(value, max(4, width * 2 // 3), _value_color(value)))
             out.append(f" {value:3.0f}")
         out.append("\n")
         out.append_text(self._movers(gauge))
         return out
 
+    label_width = LABEL_WIDTH
+
+    def _label(self, text: str) -> str:
+        width = self.label_width
+        return (text if len(text) < width else text[: width - 2] + "…").ljust(width)
+
     def _headline(self, gauge: Gauge, width: int) -> Text:
         out = Text()
-        out.append("Health".ljust(LABEL_WIDTH), style="bold")
+        out.append(self._label("Health"), style="bold")
         if gauge.score is None or gauge.band == "insufficient":
             out.append("insufficient data", style="bold italic")
             out.append("  (too few measures have data)", style="dim")
@@ -74,14 +83,14 @@ class HealthGauge(Widget):
         out.append_text(bar(gauge.score, width, color))
         out.append(f" {gauge.score:.0f} ", style=f"bold {color}")
         out.append(f"{gauge.band}\n", style=color)
-        out.append(" " * LABEL_WIDTH)
+        out.append(" " * self.label_width)
         out.append_text(_change(gauge.delta_7, 7))
         out.append(" · ")
         out.append_text(_change(gauge.delta_30, 30))
         return out
 
     def _movers(self, gauge: Gauge) -> Text:
-        out = Text("Why it moved".ljust(LABEL_WIDTH), style="bold")
+        out = Text(self._label("Why it moved"), style="bold")
         if not gauge.movers:
             out.append("no measure moved noticeably in the last 7 days", style="dim")
             return out

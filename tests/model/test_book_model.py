@@ -17,6 +17,7 @@ from csm_tui.scoring.churn import (
     train_book_model,
 )
 from csm_tui.scoring.churn_features import feature_frame
+from csm_tui.scoring.model_report import model_section
 from tests.model.synthbook import make_book
 
 
@@ -81,6 +82,8 @@ def test_a_new_custom_attribute_makes_the_model_refuse(synth_book):
         )
     with pytest.raises(ModelMismatch, match=r"new: custom\.csm_pod.*csm model train"):
         model.predict(feature_frame(synth_book.conn))
+    section = model_section(synth_book, model_path_for(synth_book.path))
+    assert section.status == "out of date" and "csm model train" in section.message
 
 
 def test_a_model_from_other_library_versions_is_refused(synth_book):

@@ -83,3 +83,13 @@ def test_portfolio_of_an_empty_book_says_no_data(db_path, capsys) -> None:
     assert main(["report", "portfolio", "--db", str(db_path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["nps"]["value"] is None and data["nps"]["status"] == "no data"
+
+
+def test_unwritable_output_is_a_clear_error(demo_path, tmp_path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    target = blocker / "qbr.md"
+    assert main(["report", "portfolio", "--db", str(demo_path), "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write the report" in err and "Traceback" not in err
+    assert not target.exists()

@@ -196,3 +196,37 @@ def test_accounts_without_ids_get_stable_ids_or_match_by_name(capsys, db_path, t
     csm(capsys, "import", names, "--db", db_path, "--no-rescore")
     assert count(db_path, "accounts") == 2
     assert account(db_path, "acme-corp")["arr"] == 100.0
+
+
+def test_an_import_rescores_the_book(capsys, db_path) -> None:
+    code, _, err = csm(capsys, "import", GOOD / "hubspot_companies.csv", "--db", db_path)
+    assert code == 0, err
+    book = open_book(db_path)
+    try:
+        unscored = book.scalar("SELECT count(*) FROM accounts WHERE health_band IS NULL")
+        assert unscored == 0
+    finally:
+        book.close()
+
+
+def test_a_dry_run_into_a_new_book_leaves_no_file(capsys, tmp_path) -> None:
+    db = tmp_path / "fresh" / "book.db"
+    code, out, err = csm(
+        capsys, "import", GOOD / "salesforce_accounts.csv", "--db", db, "--dry-run"
+    )
+    assert code == 0, err
+    assert "Would import 3 accounts (3 new, 0 updated)" in out
+    assert not db.exists()
+
+
+def test_salesforce_report_footer_lines_are_not_records(capsys, db_path) -> None:
+    code, out, err = csm(
+        capsys,
+        "import",
+        GOOD / "salesforce_report_with_footer.csv",
+        "--db",
+        db_path,
+        "--no-rescore",
+    )
+    assert code == 0, err
+    assert "Imported 3 accounts (3 new, 0 updated)" in out

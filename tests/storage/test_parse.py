@@ -85,6 +85,8 @@ def test_bool_names_the_valid_spellings() -> None:
         ("Mar 31, 2026", date(2026, 3, 31)),
         ("31 March 2026", date(2026, 3, 31)),
         ("2026-03-31T10:15:00", date(2026, 3, 31)),
+        ("2026-11", date(2026, 11, 1)),
+        ("Nov 2026", date(2026, 11, 1)),
     ],
 )
 def test_dates(text, expected) -> None:

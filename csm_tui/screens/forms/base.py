@@ -50,9 +50,10 @@ class SavingForm(ReportsWorkerErrors, ModalScreen):
     SavingForm > #form { width: 76; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1; }
     SavingForm .form-title { text-style: bold; margin-bottom: 1; }
-    SavingForm .field-error { color: $error; height: auto; }
+    SavingForm .field-error { color: $error; height: auto; display: none; padding-left: 2; }
     SavingForm .field-label { margin-top: 1; }
     SavingForm #form-message { color: $error; height: auto; }
+    SavingForm #form-message:empty { display: none; }
     SavingForm .form-help { color: $text-muted; }
     """
 
@@ -112,7 +113,9 @@ class SavingForm(ReportsWorkerErrors, ModalScreen):
         found = self.query(f"#error-{field.replace('.', '-')}")
         if not found:
             return False
-        found.first(Static).update(message)
+        label = found.first(Static)
+        label.update(message)
+        label.display = bool(message)
         return True
 
     def show_message(self, text: str, error: bool = True) -> None:

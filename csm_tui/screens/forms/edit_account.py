@@ -8,7 +8,7 @@ one call to `edits.update_account` (write → rescore → EditResult).
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Static
 
 from csm_tui.screens.forms.base import SavingForm, ServiceValidator
@@ -24,7 +24,10 @@ class EditAccountForm(SavingForm):
 
     DEFAULT_CSS = """
     EditAccountForm > #form { height: 90%; }
-    EditAccountForm Input { margin: 0; }
+    EditAccountForm .field-row { height: 1; margin-top: 1; }
+    EditAccountForm .field-row > .field-label { width: 20; margin: 0; }
+    EditAccountForm .field-row > Input { width: 1fr; }
+    EditAccountForm .field-hint { color: $text-muted; padding-left: 20; }
     """
 
     def __init__(self, account_name: str, values: dict[str, str], submit) -> None:
@@ -37,15 +40,17 @@ class EditAccountForm(SavingForm):
             yield Static(f"Edit {self.account_name}", classes="form-title")
             yield Static("", id="form-message")
             for key, spec in FIELDS.items():
-                hint = f"{spec.label} — {spec.help}"
-                yield Static(hint, classes="field-label")
-                yield Input(
-                    self.initial[key],
-                    placeholder=spec.example or "",
-                    id=f"field-{key}",
-                    validators=[ServiceValidator(_checker(key))],
-                    valid_empty=spec.kind != "column" or key != "name",
-                )
+                with Horizontal(classes="field-row"):
+                    yield Static(spec.label, classes="field-label")
+                    yield Input(
+                        self.initial[key],
+                        placeholder=spec.example or "",
+                        id=f"field-{key}",
+                        validators=[ServiceValidator(_checker(key))],
+                        valid_empty=spec.kind != "column" or key != "name",
+                        compact=True,
+                    )
+                yield Static(spec.help, classes="field-hint")
                 yield Static("", id=f"error-{key}", classes="field-error")
             yield Static("ctrl+s save · esc cancel · tab next field", classes="form-help")
 
