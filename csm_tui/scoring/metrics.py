@@ -582,33 +582,29 @@ def health_distribution(book, data: MetricData, period: Period) -> Metric:
 
 
 def health_at_renewal(book, data: MetricData, period: Period) -> Metric:
-    """Mean health score from each renewal's latest snapshot on or before its due date."""
-    due = renewals_due(data, period)
-    scores: list[float] = []
-    for chunk_start in range(0, len(due), 500):
-        chunk = due.iloc[chunk_start : chunk_start + 500]
-        pairs = list(zip(chunk["account_id"], chunk["due_date"], strict=True))
-        scores.extend(_score_before(book, pairs))
-    value = round(sum(scores) / len(scores), 1) if scores else None
+    """Mean health score from each renewal's latest snapshot on or before its due date
+    (over the renewals `renewals_due` counts: due in the period, decided or past due)."""
+    scores = scores_before_due(book, period, data.today)
+    total = float(scores.sum())
+    value = round(total / len(scores), 1) if len(scores) else None
     return Metric(
-        "health_at_renewal", "Health at renewal", value, _num(sum(scores)), len(scores), "score",
+        "health_at_renewal", "Health at renewal", value, _num(total), len(scores), "score",
         None, "no data" if value is None else "no target",
         definition="mean health score on the latest snapshot on or before each due date",
     )  # fmt: skip
 
 
-def _score_before(book, pairs: list[tuple[str, str]]) -> list[float]:
-    """The latest snapshot score on or before each (account, day); one indexed seek each."""
-    if not pairs:
-        return []
-    values = ", ".join("(?, ?)" for _ in pairs)
+def scores_before_due(book, period: Period, today: date) -> pd.Series:
+    """Per renewal id: the latest snapshot score on or before its due date (one indexed seek
+    per renewal, in one query); renewals without a snapshot are left out."""
     rows = book.query(
-        f"WITH due(account_id, day) AS (VALUES {values}) "
-        "SELECT (SELECT score FROM health h WHERE h.account_id = due.account_id "
-        "AND h.date <= due.day AND h.score IS NOT NULL ORDER BY h.date DESC LIMIT 1) FROM due",
-        tuple(x for pair in pairs for x in pair),
+        "SELECT r.id, (SELECT h.score FROM health h WHERE h.account_id = r.account_id "
+        "AND h.date <= r.due_date AND h.score IS NOT NULL ORDER BY h.date DESC LIMIT 1) "
+        "FROM renewals r WHERE r.due_date >= ? AND r.due_date <= ? "
+        "AND (r.outcome IS NOT NULL OR r.due_date <= ?)",
+        (period.start.isoformat(), period.end.isoformat(), today.isoformat()),
     )
-    return [float(r[0]) for r in rows if r[0] is not None]
+    return pd.Series({r[0]: float(r[1]) for r in rows if r[1] is not None}, dtype=float)
 
 
 # -- breakdowns and trends ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ apply-playbook and save-plan forms.
 from __future__ import annotations
 
 import importlib.util
+from datetime import date
 
 from rich.text import Text
 from textual import work
@@ -20,6 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from csm_tui.clock import today
 from csm_tui.screens.base import ReportsWorkerErrors
 from csm_tui.service import account_view, edits
 from csm_tui.service.account_view import AccountView, ChurnExplanation
@@ -425,10 +427,6 @@ def _timeline_text(view: AccountView) -> Text:
 def _tasks_text(view: AccountView) -> Text:
     if not view.tasks:
         return Text("No open tasks (`b` applies a playbook)", style="dim")
-    from datetime import date
-
-    from csm_tui.clock import today
-
     out = Text()
     for index, t in enumerate(view.tasks):
         overdue = bool(t["due_date"]) and date.fromisoformat(t["due_date"][:10]) < today()

@@ -147,6 +147,6 @@ def _cells(row) -> tuple:
         return (Text(row.name, "bold"), row.segment, "", "", "", row.detail)
     health = "–" if row.health_score is None else f"{row.health_score:.0f}"
     return (
-        row.name, row.segment, row.owner, f"${row.arr:,.0f}",
-        Text(health, BAND_STYLES.get(row.health_band, "dim")), row.detail,
+        row.name, row.segment, row.owner, Text(f"${row.arr:,.0f}", justify="right"),
+        Text(health, BAND_STYLES.get(row.health_band, "dim"), justify="right"), row.detail,
     )  # fmt: skip

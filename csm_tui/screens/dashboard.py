@@ -59,9 +59,10 @@ class DashboardScreen(ReportsWorkerErrors, Screen):
         Binding("r", "list('renewals90')", "Renewals 90 d", id="dashboard.renewals"),
         Binding("n", "list('nps_segment')", "NPS by segment", id="dashboard.nps_segment"),
         Binding("w", "write_report", "Write report", id="dashboard.report"),
-        Binding("right", "app.focus_next", "Next tile", show=False, id="dashboard.tile_next"),
-        Binding("left", "app.focus_previous", "Previous tile", show=False,
-                id="dashboard.tile_previous"),
+        Binding("right,l", "move(1)", "Next tile", show=False, id="dashboard.tile_next"),
+        Binding("left,h", "move(-1)", "Previous tile", show=False, id="dashboard.tile_previous"),
+        Binding("down,j", "move_row(1)", "Tile below", show=False, id="dashboard.tile_down"),
+        Binding("up,k", "move_row(-1)", "Tile above", show=False, id="dashboard.tile_up"),
     ]  # fmt: skip
     DEFAULT_CSS = """
     DashboardScreen #period { height: 1; padding: 0 1; }
@@ -92,6 +93,7 @@ class DashboardScreen(ReportsWorkerErrors, Screen):
         self.generation = 0
         self.data: DashboardData | None = None
         self.trends: TrendData | None = None
+        self.columns = 6  # tiles per row (fewer on a narrow terminal)
 
     def compose(self) -> ComposeResult:
         """Header, period line, the tile grid, three trend plots, footer."""
@@ -124,7 +126,9 @@ class DashboardScreen(ReportsWorkerErrors, Screen):
 
     def on_resize(self, event: events.Resize) -> None:
         """Fewer tiles per row on a narrow terminal, so figures are not cut off."""
-        columns = 6 if event.size.width >= 110 else 4 if event.size.width >= 76 else 3
+        columns = self.columns = (
+            6 if event.size.width >= 110 else 4 if event.size.width >= 76 else 3
+        )
         grid = self.query_one("#tiles", Grid)
         grid.styles.grid_size_columns = columns
         grid.styles.height = TILE_HEIGHT * -(-len(TILE_KEYS) // columns)
@@ -190,6 +194,20 @@ class DashboardScreen(ReportsWorkerErrors, Screen):
         """Switch to the month, quarter or year containing the current period's end."""
         self.period = self.period.as_kind(kind)
         self._request_metrics()
+
+    def action_move(self, step: int) -> None:
+        """Focus the tile `step` places along (wrapping around)."""
+        tiles = list(self.query(MetricTile))
+        current = tiles.index(self.focused) if self.focused in tiles else 0
+        tiles[(current + step) % len(tiles)].focus()
+
+    def action_move_row(self, rows: int) -> None:
+        """Focus the tile `rows` rows down (negative: up), staying in the grid."""
+        tiles = list(self.query(MetricTile))
+        current = tiles.index(self.focused) if self.focused in tiles else 0
+        target = current + rows * self.columns
+        if 0 <= target < len(tiles):
+            tiles[target].focus()
 
     def action_list(self, key: str) -> None:
         """Open a quick-action list (expansion, advocacy, onboarding, renewals90, nps_segment)."""

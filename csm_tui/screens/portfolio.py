@@ -46,13 +46,13 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="portfolio.filter"),
         Binding("s", "sort", "Sort", id="portfolio.sort"),
-        Binding("S", "reverse", "Reverse", id="portfolio.reverse"),
+        Binding("S", "reverse", "Reverse", show=False, id="portfolio.reverse"),
         Binding("r", "band('red')", "Red", id="portfolio.red"),
-        Binding("y", "band('yellow')", "Yellow", id="portfolio.yellow"),
-        Binding("h", "band('green')", "Healthy", id="portfolio.green"),
+        Binding("y", "band('yellow')", "Yellow", show=False, id="portfolio.yellow"),
+        Binding("h", "band('green')", "Healthy", show=False, id="portfolio.green"),
         Binding("d", "renewing", "Renewing ≤", id="portfolio.renewing"),
-        Binding("x", "flag('high_risk')", "High risk", id="portfolio.high_risk"),
-        Binding("e", "flag('expansion')", "Expansion", id="portfolio.expansion"),
+        Binding("x", "flag('high_risk')", "High risk", show=False, id="portfolio.high_risk"),
+        Binding("e", "flag('expansion')", "Expansion", show=False, id="portfolio.expansion"),
         Binding("c", "flag('include_churned')", "Churned", show=False, id="portfolio.churned"),
         Binding("escape", "clear", "Clear filters", id="portfolio.clear"),
     ]
@@ -173,6 +173,8 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
         sort = SORT_LABELS.get(self.portfolio_query.sort, self.portfolio_query.sort)
         way = " (reversed)" if self.portfolio_query.descending else ""
         text = f"{count}{' · ' + filters if filters else ''} · sorted by {sort}{way}"
+        if not filters:
+            text += "   (quick filters: r red · y yellow · h healthy · d renewing · x risk · e expansion)"
         self.query_one("#status", Static).update(text)
 
     # -- keys ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ token is long enough, a name-prefix search on the NOCASE name index).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -134,14 +135,28 @@ class PortfolioPager:
     _counts: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # rowids grow with inserts, so max(rowid) is an instant upper bound of the book's size
+        size = int(self.book.scalar("SELECT max(rowid) FROM accounts") or 0)
         # short tokens search anywhere in names while a LIKE scan is cheap; on big books
-        # (rowids grow with inserts, so max(rowid) is an instant upper bound) only prefixes
-        small = int(self.book.scalar("SELECT max(rowid) FROM accounts") or 0) <= SMALL_BOOK
-        self._where, self._params = _filters_sql(self.query, substring_short=small)
+        # only name prefixes (the NOCASE name index answers those)
+        text = _TextFilter.parse(self.query.text, substring_short=size <= SMALL_BOOK)
+        where, params = _filters_sql(self.query)
+        self._ordered: list[int] | None = None
+        self._in_memory = False
+        if text.sql_scan and text.is_rare(self.book, _rare_limit(size)):
+            # few matches: read just those rows' sort keys and order them here
+            self._in_memory = True
+            where, params = f"{where} AND {text.sql_lookup}", params + text.params_lookup
+        elif text.sql_scan:
+            # many matches: walk the order's index and keep the rows that match
+            where, params = f"{where} AND {text.sql_scan}", params + text.params_scan
+        self._where, self._params = where, params
         self._segments = _segments(self.query)
 
     def rows(self, offset: int, limit: int) -> list[PortfolioRow]:
         """Up to `limit` rows starting at position `offset` of the ordered, filtered portfolio."""
+        if self._in_memory:
+            return self._rows_by_rowid(self._order()[max(0, offset) : max(0, offset) + limit])
         out: list[PortfolioRow] = []
         skip = max(0, offset)
         for index, segment in enumerate(self._segments):
@@ -159,8 +174,30 @@ class PortfolioPager:
     def total(self, book: Book | None = None) -> int:
         """How many accounts match: one COUNT, on `book` if given (a second connection, so
         a slow count over a big book does not hold up the windows)."""
+        if self._in_memory:
+            return len(self._order())
         sql = f"SELECT count(*) FROM accounts WHERE {self._where}"
         return int((book or self.book).scalar(sql, self._params) or 0)
+
+    def _order(self) -> list[int]:
+        """The matching rowids in the query's order (few rows: sorted in Python)."""
+        if self._ordered is None:
+            column = SORT_COLUMNS.get(self.query.sort, "renewal_date").split()[0]
+            found = self.book.query(
+                f"SELECT rowid, health_band, renewal_date, {column} AS value "
+                f"FROM accounts NOT INDEXED WHERE {self._where}",
+                self._params,
+            )
+            self._ordered = _order_in_memory(found, self.query)
+        return self._ordered
+
+    def _rows_by_rowid(self, rowids: list[int]) -> list[PortfolioRow]:
+        found = self.book.query(
+            f"SELECT {_COLUMNS} FROM accounts WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(rowids),),
+        )
+        by_rowid = {r["rowid"]: _row(r) for r in found}
+        return [by_rowid[i] for i in rowids if i in by_rowid]
 
     def position_of(self, account_id: str, scan_limit: int = 2000) -> int | None:
         """Where an account sits in the first `scan_limit` rows (to keep the cursor on it)."""
@@ -183,6 +220,38 @@ class PortfolioPager:
         )
         found = self.book.query(sql, self._params + segment.params + (limit, offset))
         return [_row(r) for r in found]
+
+
+def _order_in_memory(found: list[sqlite3.Row], query: PortfolioQuery) -> list[int]:
+    """The same order as the SQL segments (see `_segments`), for a few thousand rows."""
+    desc = query.descending
+    if query.sort in SORT_COLUMNS:
+        nocase = query.sort == "name"
+        present = [
+            (r["value"].lower() if nocase else r["value"], r["rowid"])
+            for r in found
+            if r["value"] is not None
+        ]
+        missing = [r["rowid"] for r in found if r["value"] is None]
+        return [i for _, i in sorted(present, reverse=desc)] + sorted(missing, reverse=desc)
+    bands: list[str | None] = [*BAND_ORDER, None]
+    if desc:
+        bands.reverse()
+    ordered: list[int] = []
+    for band in bands:
+        own = [r for r in found if r["health_band"] == band]
+        dated = sorted(
+            ((r["renewal_date"], r["rowid"]) for r in own if r["renewal_date"]), reverse=desc
+        )
+        ordered += [i for _, i in dated]
+        ordered += sorted((r["rowid"] for r in own if not r["renewal_date"]), reverse=desc)
+    return ordered
+
+
+def _rare_limit(book_size: int) -> int:
+    """Below how many matches sorting the matches beats walking the order's index: the walk
+    reads about window × size / matches rows, the sort reads every match (a few × cheaper)."""
+    return int(min(RARE_MATCHES, max(2_000, (3 * 120 * book_size) ** 0.5)))
 
 
 def _row(r: sqlite3.Row) -> PortfolioRow:
@@ -237,8 +306,8 @@ def _priority_segments(descending: bool) -> list[_Segment]:
 
 
 # -- filters -------------------------------------------------------------------------------------
-def _filters_sql(query: PortfolioQuery, substring_short: bool = True) -> tuple[str, tuple]:
-    """The WHERE clause (and its parameters) for every filter of the query."""
+def _filters_sql(query: PortfolioQuery) -> tuple[str, tuple]:
+    """The WHERE clause (and its parameters) for the quick filters (the text filter aside)."""
     clauses: list[str] = []
     params: list = []
     if not query.include_churned:
@@ -261,10 +330,6 @@ def _filters_sql(query: PortfolioQuery, substring_short: bool = True) -> tuple[s
     if query.stage:
         clauses.append("stage = ?")
         params.append(query.stage)
-    text_sql, text_params = _text_filter(query.text, substring_short)
-    if text_sql:
-        clauses.append(text_sql)
-        params += text_params
     return (" AND ".join(clauses) or "1"), tuple(params)
 
 
@@ -275,30 +340,65 @@ _ADVOCATES = (
 )
 
 
-def _text_filter(text: str, substring_short: bool = True) -> tuple[str, list]:
-    """Trigram MATCH for long tokens, LIKE over the narrowed rows for short ones."""
-    tokens = [t for t in text.split() if t]
-    long_tokens = [t for t in tokens if len(t) >= TRIGRAM]
-    short_tokens = [t for t in tokens if len(t) < TRIGRAM]
-    clauses: list[str] = []
-    params: list = []
-    if long_tokens:
-        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_tokens)
-        clauses.append("rowid IN (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ?)")
-        params.append(match)
-        for token in short_tokens:
-            clauses.append("name LIKE ? ESCAPE '\\'")
-            params.append(f"%{_like_escape(token)}%")
-    elif short_tokens:
-        # no token can use the trigram index: on a big book match names starting with the
-        # first token (the NOCASE name index answers a prefix LIKE), the rest anywhere
-        clauses.append("name LIKE ? ESCAPE '\\'")
-        first = _like_escape(short_tokens[0])
-        params.append(f"%{first}%" if substring_short else f"{first}%")
-        for token in short_tokens[1:]:
-            clauses.append("name LIKE ? ESCAPE '\\'")
-            params.append(f"%{_like_escape(token)}%")
-    return " AND ".join(clauses), params
+#: At most this many matches are sorted in memory (fewer on smaller books: `_rare_limit`);
+#: above it a filter is "dense" and walking the order's index finds a window quickly.
+RARE_MATCHES = 20_000
+_LIKE = "name LIKE ? ESCAPE '\\'"
+
+
+@dataclass(frozen=True)
+class _TextFilter:
+    """The `/` filter as SQL, two ways: checked row by row along the order (`scan`), or as a
+    set of matching rowids to start from (`lookup`: the trigram index, or the name index)."""
+
+    sql_scan: str = ""
+    params_scan: tuple = ()
+    sql_lookup: str = ""
+    params_lookup: tuple = ()
+    probe: str = ""  # counts matches (up to RARE_MATCHES + 1) to choose between the two
+    probe_params: tuple = ()
+
+    @classmethod
+    def parse(cls, text: str, substring_short: bool = True) -> _TextFilter:
+        """Trigram MATCH for tokens of 3+ characters; LIKE for shorter ones (a name prefix
+        on big books, where a LIKE scan of every name would be slow)."""
+        tokens = text.split()
+        long_tokens = [t for t in tokens if len(t) >= TRIGRAM]
+        short = [t for t in tokens if len(t) < TRIGRAM]
+        likes = [f"%{_like_escape(t)}%" for t in long_tokens + short]
+        if not tokens:
+            return cls()
+        if not long_tokens and not substring_short:
+            likes[0] = f"{_like_escape(short[0])}%"  # the NOCASE name index answers this
+        scan = " AND ".join(["+" + _LIKE] * len(likes))  # "+name": no index, a row check
+        if long_tokens:
+            match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_tokens)
+            source = "SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ?"
+            source_params: tuple = (match,)
+        elif not substring_short:
+            source, source_params = f"SELECT rowid FROM accounts WHERE {_LIKE}", (likes[0],)
+        else:
+            return cls(scan, tuple(likes))  # a small book: scanning every name is cheap
+        extra = short if long_tokens else short[1:]  # not already answered by the source
+        lookup = " AND ".join([f"rowid IN ({source})"] + ["+" + _LIKE] * len(extra))
+        extra_likes = tuple(f"%{_like_escape(t)}%" for t in extra)
+        probe = f"SELECT count(*) FROM ({source} LIMIT {{limit}})"
+        return cls(scan, tuple(likes), lookup, (*source_params, *extra_likes), probe, source_params)
+
+    def is_rare(self, book: Book, limit: int) -> bool:
+        """Whether at most `limit` rows match (then starting from them is quicker)."""
+        if not self.probe:
+            return False
+        probe = self.probe.replace("{limit}", str(limit + 1))
+        return int(book.scalar(probe, self.probe_params) or 0) <= limit
+
+
+def _text_sql(text: str) -> tuple[str, list]:
+    """The filter as one WHERE clause (for small look-ups such as the command palette)."""
+    parsed = _TextFilter.parse(text, substring_short=False)
+    if parsed.sql_lookup:
+        return parsed.sql_lookup, list(parsed.params_lookup)
+    return parsed.sql_scan, list(parsed.params_scan)
 
 
 def _like_escape(token: str) -> str:
@@ -353,7 +453,7 @@ class AccountHit:
 
 def find_accounts(book: Book, text: str, limit: int = 10) -> list[AccountHit]:
     """Accounts whose name contains every word of `text` (trigram index), best-known first."""
-    where, params = _text_filter(text)
+    where, params = _text_sql(text)
     if not where:
         return []
     rows = book.query(

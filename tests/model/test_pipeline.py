@@ -9,6 +9,9 @@ import pytest
 from csm_tui.scoring.churn import (
     BadLabel,
     NotEnoughHistory,
+    ScoreCalibrator,
+    _clean_text,
+    convert_column,
     fit_report,
     history_status,
     lift_top_decile,
@@ -154,3 +157,29 @@ def test_lift_and_risk_segments():
     ]
     assert risk_segment(0.4, high=0.35, medium=0.1) == "high"
     assert risk_segment(None) is None
+
+
+def test_text_is_cleaned_the_same_on_the_one_account_path():
+    values = pd.Series([" a ", "", None, np.nan, 3, "b", "  "], dtype=object)
+    slow = convert_column(values, "text").tolist()
+    fast = [_clean_text(v) for v in values.tolist()]
+    assert (
+        [str(v) for v in fast]
+        == [str(v) for v in slow]
+        == ["a", "nan", "nan", "nan", "3", "b", "nan"]
+    )
+
+
+@pytest.mark.parametrize("method", ["isotonic", "sigmoid"])
+def test_calibrator_matches_the_fitted_estimator(method):
+    rng = np.random.default_rng(0)
+    score = rng.normal(size=500)
+    y = (rng.random(500) < 1 / (1 + np.exp(-2 * score))).astype(int)
+    cal = ScoreCalibrator(method).fit(score, y)
+    probe = np.linspace(-4, 4, 50)
+    if method == "isotonic":
+        expected = cal.model.predict(probe)
+    else:
+        expected = cal.model.predict_proba(probe[:, None])[:, 1]
+    assert np.allclose(cal.predict(probe), expected)
+    assert np.all(np.diff(cal.predict(probe)) >= 0)

@@ -153,8 +153,14 @@ def test_churned_accounts_only_when_asked(filled) -> None:
     assert len(_ids(book, PortfolioQuery())) == sum(a["status"] == "active" for a in accounts)
 
 
-@pytest.mark.parametrize("text", ["wind", "NORTH", "peak 1", "ridge lake", "co_2", "e"])
-def test_text_filter_matches_every_word_anywhere_in_the_name(filled, text) -> None:
+@pytest.mark.parametrize("text", ["wind", "NORTH", "peak 1", "ridge lake", "co_2", "e", "e 1"])
+@pytest.mark.parametrize("rare_below", [0, 10_000], ids=["scan-in-order", "start-from-matches"])
+def test_text_filter_matches_every_word_anywhere_in_the_name(
+    filled, monkeypatch, text, rare_below
+) -> None:
+    from csm_tui.service import portfolio
+
+    monkeypatch.setattr(portfolio, "_rare_limit", lambda size: rare_below)  # both plans
     book, accounts = filled
     words = text.lower().split()
     expected = {
@@ -163,6 +169,29 @@ def test_text_filter_matches_every_word_anywhere_in_the_name(filled, text) -> No
         if a["status"] == "active" and all(w in a["name"].lower() for w in words)
     }
     assert set(_ids(book, PortfolioQuery(text=text))) == expected
+    in_order = [i for i in _ids(book, PortfolioQuery()) if i in expected]
+    assert _ids(book, PortfolioQuery(text=text)) == in_order  # the usual order, filtered
+
+
+@pytest.mark.parametrize("text", ["no", "n 1", "bl"])
+@pytest.mark.parametrize("rare_below", [0, 10_000], ids=["scan-in-order", "start-from-matches"])
+def test_on_a_big_book_short_words_match_name_prefixes(
+    filled, monkeypatch, text, rare_below
+) -> None:
+    from csm_tui.service import portfolio
+
+    monkeypatch.setattr(portfolio, "SMALL_BOOK", 0)
+    monkeypatch.setattr(portfolio, "_rare_limit", lambda size: rare_below)
+    book, accounts = filled
+    first, *rest = text.lower().split()
+    expected = {
+        a["id"]
+        for a in accounts
+        if a["status"] == "active"
+        and a["name"].lower().startswith(first)
+        and all(w in a["name"].lower() for w in rest)
+    }
+    assert expected and set(_ids(book, PortfolioQuery(text=text))) == expected
 
 
 def test_like_wildcards_in_the_filter_are_literal(filled) -> None:
@@ -195,3 +224,22 @@ def test_find_accounts_by_part_of_a_name(filled) -> None:
     book, accounts = filled
     hits = find_accounts(book, "wind 12")
     assert hits and all("wind" in h.name.lower() and "12" in h.name for h in hits)
+
+
+@pytest.mark.parametrize("sort", ["priority", "name", "arr", "health", "renewal", "touch"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sorting_matches_in_memory_has_the_same_order_as_sql(
+    filled, monkeypatch, sort, descending
+) -> None:
+    from csm_tui.service import portfolio
+
+    book, _ = filled
+    query = PortfolioQuery(text="co_", sort=sort, descending=descending)  # every name matches
+    monkeypatch.setattr(portfolio, "_rare_limit", lambda size: 0)
+    in_sql = _ids(book, query)
+    monkeypatch.setattr(portfolio, "_rare_limit", lambda size: 10**6)
+    pager = PortfolioPager(book, query)
+    assert pager._in_memory
+    assert [r.id for r in pager.rows(0, 10_000)] == in_sql
+    assert [r.id for r in pager.rows(17, 25)] == in_sql[17:42]
+    assert pager.total() == len(in_sql) > 200

@@ -261,3 +261,31 @@ def test_progress_counts_up_to_the_total(tmp_path: Path):
         book.close()
     assert seen[-1][0] == seen[-1][1] == sum(summary.rows.values())
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_csm_demo_scores_the_book_and_every_alert_situation_fires(isolated_env, capsys):
+    from csm_tui.cli import main
+    from csm_tui.paths import demo_db_path
+
+    assert main(["demo", "--accounts", "60", "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    path = demo_db_path()  # not the user's own book
+    assert str(path) in out and "60 accounts" in out and "csm --demo" in out
+    rules = {r for (r,) in _query(path, "SELECT DISTINCT rule FROM alerts WHERE status = 'open'")}
+    assert rules >= {
+        "score_drop",
+        "band_worsened",
+        "mau_drop",
+        "ticket_spike",
+        "detractor_nps",
+        "stakeholder_left",
+        "renewal_not_green",
+        "not_activated",
+        "expansion_signal",
+    }
+    history = _query(path, "SELECT count(DISTINCT date) FROM health")[0][0]
+    assert history == USAGE_MONTHS + 1  # 11 monthly dates, 7 days ago, today
+    bands = {b for (b,) in _query(path, "SELECT DISTINCT health_band FROM accounts")}
+    assert {"green", "yellow", "red"} <= bands
+    assert main(["demo", "--accounts", "60"]) == 2  # refuses to overwrite without --force
+    assert "--force" in capsys.readouterr().err

@@ -18,6 +18,7 @@ from csm_tui.cli import main
 from csm_tui.storage.db import open_book
 from csm_tui.storage.demo import generate_demo
 from csm_tui.storage.maintenance import backup_book, check_book, restore_book
+from csm_tui.storage.schema import SCHEMA_VERSION
 
 TODAY = date(2026, 11, 23)
 
@@ -57,7 +58,7 @@ def test_check_passes_on_a_demo_book(demo_path: Path, capsys):
     assert main(["check", "--db", str(demo_path)]) == 0
     out = capsys.readouterr().out
     assert "Integrity: ok" in out and "Foreign keys: ok" in out and "Search index: ok" in out
-    assert "Schema: v1 (current)" in out and "Accounts: 30" in out
+    assert f"Schema: v{SCHEMA_VERSION} (current)" in out and "Accounts: 30" in out
 
 
 def test_check_fails_clearly_on_a_corrupted_copy(demo_path: Path, tmp_path: Path, capsys):

@@ -217,3 +217,19 @@ async def test_an_empty_book_opens_the_welcome(app_factory, tmp_path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
         text = str(app.screen.query_one("#welcome").render())
         assert "csm import" in text and "empty.db" in text
+
+
+async def test_palette_plan_qbr_writes_the_review(app_factory, ui_book, isolated_env) -> None:
+    name = read_one(ui_book, "SELECT name FROM accounts WHERE status = 'active' ORDER BY id")
+    account_id = read_one(ui_book, "SELECT id FROM accounts WHERE name = ?", (name,))
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_rows(pilot)
+        await pilot.press("ctrl+p")
+        await type_text(pilot, f"qbr {name.split()[0]}")
+        await pilot.pause(0.8)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("QBR review written" in n.message
+                                          for n in app._notifications), timeout=20)
+    written = list((isolated_env / "data" / "reports").glob(f"qbr-{account_id}-*.md"))
+    assert len(written) == 1 and name in written[0].read_text()

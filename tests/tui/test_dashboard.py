@@ -105,7 +105,10 @@ async def test_enter_on_a_tile_lists_the_accounts_behind_it(q3_path) -> None:
         await _open_dashboard(pilot)
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: app.screen.data.period.label == "2026-Q3")
-        app.screen.query_one("#tile-logo_churn").focus()
+        await pilot.press("down")  # from GRR to the tile below it: NPS
+        assert app.focused.id == "tile-nps"
+        await pilot.press("up", "right", "right")  # back to GRR, then NRR, then logo churn
+        assert app.focused.id == "tile-logo_churn"
         await pilot.press("enter")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "AccountListScreen")
         await wait_for(pilot, lambda: app.screen.listing is not None)
