@@ -154,65 +154,47 @@ def _hgb_pipeline(plan, n_rows: int, **hgb):
     return pipe
 
 
-def run_cliffs(repeat: int) -> None:
-    """Time each suspected cliff of a CV pipeline around HistGradientBoosting on Telco."""
+def _cliff_cases(X, y, plan) -> dict:
+    """label -> (callable, OpenMP/BLAS threads) for each suspected cliff on Telco."""
     import numpy as np
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+
+    def hgb(**params):
+        return _hgb_pipeline(plan, len(y), **params)
+
+    def cv_auc(model, **kw):
+        return lambda: cross_val_score(model, X, y, cv=cv, scoring="roc_auc", **kw)
+
+    small = np.random.default_rng(0).choice(len(y), 500, replace=False)  # a small book's history
+    Xs, ys = X.iloc[small], y[small]
+    early = dict(early_stopping=True, scoring="roc_auc", n_iter_no_change=50, max_iter=300)
+    return {
+        "one HGB fit, default (100 iter), OpenMP 2 threads": (lambda: hgb().fit(X, y), 2),
+        "one HGB fit, default (100 iter), 1 thread": (lambda: hgb().fit(X, y), 1),
+        "5-fold CV of HGB, sequential, 1 thread": (cv_auc(hgb()), 1),
+        "5-fold CV of HGB, n_jobs=-1 (2 procs x 2 OpenMP threads)": (cv_auc(hgb(), n_jobs=-1), 2),
+        "5-fold CV of CalibratedClassifierCV(HGB, cv=5), 1 thread (30 fits)": (
+            cv_auc(CalibratedClassifierCV(hgb(), cv=5)), 1),
+        "one HGB fit, early stopping scored by roc_auc, 1 thread": (
+            lambda: hgb(**early).fit(X, y), 1),
+        "one HGB fit, max_iter=1000 lr=0.02, 1 thread": (
+            lambda: hgb(max_iter=1000, learning_rate=0.02).fit(X, y), 1),
+        "one HGB fit on 500 rows (a small book), 2 OpenMP threads": (
+            lambda: _hgb_pipeline(plan, 500).fit(Xs, ys), 2),
+        "one HGB fit on 500 rows (a small book), 1 OpenMP thread": (
+            lambda: _hgb_pipeline(plan, 500).fit(Xs, ys), 1),
+    }  # fmt: skip
+
+
+def run_cliffs(repeat: int) -> None:
+    """Time each suspected cliff of a CV pipeline around HistGradientBoosting on Telco."""
     from threadpoolctl import threadpool_limits
 
     X, y, plan = _telco_xy()
-    cv = StratifiedKFold(5, shuffle=True, random_state=0)
-    fit = lambda pipe: lambda: pipe.fit(X, y)  # noqa: E731
-    cases = {
-        "one HGB fit, default (100 iter), OpenMP 2 threads": (fit(_hgb_pipeline(plan, len(y))), 2),
-        "one HGB fit, default (100 iter), 1 thread": (fit(_hgb_pipeline(plan, len(y))), 1),
-        "5-fold CV of HGB, sequential, 1 thread": (
-            lambda: cross_val_score(_hgb_pipeline(plan, len(y)), X, y, cv=cv, scoring="roc_auc"),
-            1,
-        ),
-        "5-fold CV of HGB, n_jobs=-1 (2 procs x 2 OpenMP threads)": (
-            lambda: cross_val_score(
-                _hgb_pipeline(plan, len(y)), X, y, cv=cv, scoring="roc_auc", n_jobs=-1
-            ),
-            2,
-        ),
-        "5-fold CV of CalibratedClassifierCV(HGB, cv=5), 1 thread (30 fits)": (
-            lambda: cross_val_score(
-                CalibratedClassifierCV(_hgb_pipeline(plan, len(y)), cv=5),
-                X,
-                y,
-                cv=cv,
-                scoring="roc_auc",
-            ),
-            1,
-        ),
-        "one HGB fit, early stopping scored by roc_auc, 1 thread": (
-            fit(
-                _hgb_pipeline(
-                    plan,
-                    len(y),
-                    early_stopping=True,
-                    scoring="roc_auc",
-                    n_iter_no_change=50,
-                    max_iter=300,
-                )
-            ),
-            1,
-        ),
-        "one HGB fit, max_iter=1000 lr=0.02, 1 thread": (
-            fit(_hgb_pipeline(plan, len(y), max_iter=1000, learning_rate=0.02)),
-            1,
-        ),
-    }
-    small = np.random.default_rng(0).choice(len(y), 500, replace=False)  # a small book's history
-    Xs, ys = X.iloc[small], y[small]
-    for threads in (2, 1):
-        cases[f"one HGB fit on 500 rows (a small book), {threads} OpenMP thread(s)"] = (
-            lambda: _hgb_pipeline(plan, 500).fit(Xs, ys),
-            threads,
-        )
-    for label, (fn, threads) in cases.items():
+    for label, (fn, threads) in _cliff_cases(X, y, plan).items():
         with threadpool_limits(threads):
             _median(label, [_timed(fn) for _ in range(repeat)])
     Xi, yi, plan_i = _telco_xy(keep_id=True)

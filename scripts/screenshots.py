@@ -103,7 +103,7 @@ async def _account(app, pilot) -> None:
 def _first_yellow(app) -> str:
     rows = app.session.reader.query(
         "SELECT id FROM accounts WHERE status = 'active' AND health_band = 'yellow' "
-        "ORDER BY health_delta_7 LIMIT 1"
+        "AND health_delta_7 IS NOT NULL ORDER BY health_delta_7 LIMIT 1"
     )
     return rows[0]["id"]
 

@@ -7,8 +7,8 @@ and the rule, e.g. "MAU 412 → 260, −37 % in 30 days; rule: MAU down ≥ 30 %
 
 | rule              | severity | condition (thresholds in the config's [alerts.*])               |
 |-------------------|----------|------------------------------------------------------------------|
-| score_drop        | medium   | score fell ≥ `points` since the snapshot `days` ago              |
-| band_worsened     | high     | green → yellow/red or yellow → red since the snapshot `days` ago |
+| score_drop        | medium   | score fell ≥ `points` since the snapshot ~7 days ago             |
+| band_worsened     | high     | green → yellow/red or yellow → red since the snapshot ~7 days ago|
 | mau_drop          | high     | MAU down ≥ `drop_pct` % month on month                           |
 | ticket_spike      | high     | tickets in 14 d ≥ max(`min_tickets`, `ratio` × trailing average) |
 |                   |          | or ≥ `open_sev1` open sev-1 tickets                              |
@@ -66,7 +66,7 @@ def _score_drop(c: Columns, rule: AlertRule, as_of: date):
     def why(i: int) -> str:
         before, now = c["prev_score"][i], c["score"][i]
         return (
-            f"Health {_n(before)} → {_n(now)}, −{_n(before - now)} in {p['days']:g} days; "
+            f"Health {_n(before)} → {_n(now)}, −{_n(before - now)} in 7 days; "
             f"rule: drop ≥ {p['points']:g} points"
         )
 
@@ -79,7 +79,7 @@ def _band_worsened(c: Columns, rule: AlertRule, as_of: date):
 
     def why(i: int) -> str:
         return (
-            f"Band {c['prev_band'][i]} → {c['band'][i]} in {rule.params['days']:g} days "
+            f"Band {c['prev_band'][i]} → {c['band'][i]} in 7 days "
             f"(health {_n(c['prev_score'][i])} → {_n(c['score'][i])}); rule: band worsens"
         )
 

@@ -74,33 +74,20 @@ WITH pit AS MATERIALIZED (
 )
 """
 
-_USAGE_SQL = (
+#: Raw usage rows in each point's 180-day window; aggregated with numpy (`_usage_features`):
+#: two dozen conditional SQL aggregates per row cost 3x the fetch (2.9 s vs 0.9 s CPU at 84k
+#: accounts).
+_USAGE_ROWS_SQL = (
     _POINTS
     + """
-SELECT k, count(mau) AS n_mau, -max(x) AS days_since_usage,
-       avg(CASE WHEN x >= -90 THEN mau END) AS mau_90,
-       avg(CASE WHEN x >= -90 THEN dau / NULLIF(mau, 0) END) AS stickiness_90,
-       avg(CASE WHEN x >= -90 THEN seat_util END) AS seat_util_90,
-       avg(CASE WHEN x >= -90 THEN adoption END) AS adoption_90,
-       {slopes}
-FROM (
-    SELECT pit.k, julianday(u.date) - julianday(pit.as_of) AS x, u.mau, u.dau,
-           u.active_users * 1.0 / NULLIF(COALESCE(u.seats, a.seats), 0) AS seat_util,
-           u.features_used * 1.0 / NULLIF(u.features_total, 0) AS adoption
-    FROM pit
-    JOIN usage u ON u.account_id = pit.account_id
-         AND u.date >= date(pit.as_of, '-180 days') AND u.date < pit.as_of
-    LEFT JOIN accounts a ON a.id = pit.account_id
-)
-GROUP BY k
+SELECT pit.k, julianday(u.date) - julianday(pit.as_of) AS x, u.mau, u.dau,
+       u.active_users * 1.0 / NULLIF(COALESCE(u.seats, a.seats), 0) AS seat_util,
+       u.features_used * 1.0 / NULLIF(u.features_total, 0) AS adoption
+FROM pit
+JOIN usage u ON u.account_id = pit.account_id
+     AND u.date >= date(pit.as_of, '-180 days') AND u.date < pit.as_of
+LEFT JOIN accounts a ON a.id = pit.account_id
 """
-)
-
-#: (feature, value column, window days): least-squares slopes from SQL sums, in one pass.
-_SLOPES = (
-    ("mau_trend_90", "mau", 90),
-    ("mau_trend_180", "mau", 180),
-    ("seat_util_trend_180", "seat_util", 180),
 )
 
 _TICKETS_SQL = (
@@ -280,9 +267,8 @@ def point_features(
         }
     )
     params = {"points": pts.to_json(orient="values")}
-    cols: dict[str, np.ndarray] = {}
+    cols: dict[str, np.ndarray] = _usage_features(conn, params, len(pts))
     for sql in (
-        _usage_sql(),
         _TICKETS_SQL,
         _RESPONSES_SQL,
         _CONTACTS_SQL,
@@ -311,17 +297,51 @@ def _columns_by_point(conn: sqlite3.Connection, sql: str, params: dict, n: int) 
     return out
 
 
-def _usage_sql() -> str:
-    slopes = []
-    for name, col, days in _SLOPES:
-        ok = f"x >= -{days} AND {col} IS NOT NULL"
-        slopes.append(
-            f"count(CASE WHEN {ok} THEN 1 END) AS {name}_n, sum(CASE WHEN {ok} THEN x END) AS {name}_sx, "
-            f"sum(CASE WHEN {ok} THEN x * x END) AS {name}_sxx, "
-            f"sum(CASE WHEN {ok} THEN {col} END) AS {name}_sy, "
-            f"sum(CASE WHEN {ok} THEN x * {col} END) AS {name}_sxy"
-        )
-    return _USAGE_SQL.format(slopes=",\n       ".join(slopes))
+def _usage_features(conn: sqlite3.Connection, params: dict, n: int) -> dict[str, np.ndarray]:
+    """Usage levels over 90 days and least-squares trends over 90/180 days, per point."""
+    rows = conn.execute(_USAGE_ROWS_SQL, params).fetchall()
+    data = np.array(rows, dtype=np.float64).reshape(-1, 6)  # NULL -> NaN
+    k, x = data[:, 0].astype(np.int64), data[:, 1]
+    mau, dau, util, adoption = data[:, 2], data[:, 3], data[:, 4], data[:, 5]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stickiness = np.where(mau != 0, dau / mau, np.nan)
+    recent = x >= -90
+    last = np.full(n, np.nan)
+    np.fmax.at(last, k, x)
+    return {
+        "days_since_usage": -last,
+        "mau_90": _group_mean(k, mau, recent, n),
+        "stickiness_90": _group_mean(k, stickiness, recent, n),
+        "seat_util_90": _group_mean(k, util, recent, n),
+        "adoption_90": _group_mean(k, adoption, recent, n),
+        "mau_trend_90": _group_trend(k, x, mau, recent, n),
+        "mau_trend_180": _group_trend(k, x, mau, np.ones_like(recent), n),
+        "seat_util_trend_180": _group_trend(k, x, util, np.ones_like(recent), n),
+    }
+
+
+def _group_mean(k: np.ndarray, v: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    ok = mask & ~np.isnan(v)
+    total = np.bincount(k[ok], v[ok], minlength=n)
+    count = np.bincount(k[ok], minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+def _group_trend(k: np.ndarray, x: np.ndarray, v: np.ndarray, mask: np.ndarray, n: int):
+    """Least-squares slope per 30 days relative to the window's mean (−0.3 = −30 %/month);
+    needs 3 points."""
+    ok = mask & ~np.isnan(v)
+    kk, xx, vv = k[ok], x[ok], v[ok]
+    count = np.bincount(kk, minlength=n).astype(np.float64)
+    sx, sy = np.bincount(kk, xx, n), np.bincount(kk, vv, n)
+    sxx, sxy = np.bincount(kk, xx * xx, n), np.bincount(kk, xx * vv, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = count * sxx - sx * sx
+        slope = np.where(denom > 0, (count * sxy - sx * sy) / denom, np.nan)
+        mean = np.where(count >= 3, sy / count, np.nan)
+        rel = np.where(np.abs(mean) > 1e-9, slope * 30 / mean, np.nan)
+    return np.clip(rel, -5, 5)
 
 
 _COUNTS = (
@@ -344,14 +364,12 @@ def _finish(
     custom: Mapping[str, str],
     arr: pd.Series | None,
 ) -> pd.DataFrame:
-    """Slopes from their sums, zero-filled counts, log ARR; then the fixed column order."""
+    """Zero-filled counts, log ARR, categorical levels; then the fixed column order."""
     num = {
         name: values.astype("float64")
         for name, values in cols.items()
         if name not in CATEGORICAL_FEATURES
     }
-    for name, _col, _days in _SLOPES:
-        num[name] = _relative_slope(num, name)
     for count in _COUNTS:
         num[count] = np.nan_to_num(num[count], nan=0.0)
     # no contacts recorded: whether a champion is there is unknown, not "no"
@@ -367,18 +385,6 @@ def _finish(
     frame = pd.DataFrame(data)
     custom_frame = _custom_values(conn, pts, custom)
     return pd.concat([frame, custom_frame], axis=1) if custom else frame
-
-
-def _relative_slope(num: dict[str, np.ndarray], name: str) -> np.ndarray:
-    """Least-squares slope per 30 days relative to the window's mean (−0.3 = −30 %/month)."""
-    n, sx, sxx = num[f"{name}_n"], num[f"{name}_sx"], num[f"{name}_sxx"]
-    sy, sxy = num[f"{name}_sy"], num[f"{name}_sxy"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        denom = n * sxx - sx * sx
-        slope = np.where(denom > 0, (n * sxy - sx * sy) / denom, np.nan)
-        mean = np.where(n >= 3, sy / n, np.nan)
-        rel = np.where(np.abs(mean) > 1e-9, slope * 30 / mean, np.nan)
-    return np.clip(rel, -5, 5)
 
 
 _CUSTOM_VALUES_SQL = """
@@ -412,17 +418,16 @@ def _custom_values(
         aligned[key] = (
             pd.to_numeric(col, errors="coerce").astype("float64")
             if kind == "numeric"
-            else col.astype(object).where(col.notna(), np.nan).map(_as_level)
+            else _as_levels(col)
         )
     aligned.columns = columns
     return aligned
 
 
-def _as_level(value) -> object:
-    """Categorical levels as text (JSON 1 and "1" are the same level)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return np.nan
-    return str(value)
+def _as_levels(col: pd.Series) -> pd.Series:
+    """Categorical levels as text (JSON 1 and "1" are the same level); missing stays NaN."""
+    text = col.astype("string")
+    return text.astype(object).where(text.notna(), np.nan)
 
 
 def feature_label(name: str) -> str:

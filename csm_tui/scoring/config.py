@@ -190,8 +190,8 @@ DEFAULT_MEASURES = (
 )
 
 DEFAULT_RULES = (
-    AlertRule("score_drop", "Health dropped", "medium", True, {"points": 10, "days": 7}),
-    AlertRule("band_worsened", "Band worsened", "high", True, {"days": 7}),
+    AlertRule("score_drop", "Health dropped", "medium", True, {"points": 10}),
+    AlertRule("band_worsened", "Band worsened", "high", True, {}),
     AlertRule("mau_drop", "MAU down", "high", True, {"drop_pct": 30}),
     AlertRule(
         "ticket_spike",

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from csm_tui.errors import CsmError
 from csm_tui.screens.base import ReportsWorkerErrors
@@ -33,6 +33,10 @@ COLUMN_WIDTHS = {"account": 22, "rule": 24, "why": 44}
 SELECTED_MARK = "●"
 
 
+def _haystack(row: AlertRow) -> str:
+    return f"{row.account_name} {row.rule_label} {row.rule} {row.severity} {row.why}".lower()
+
+
 def clip(text: str, width: int) -> str:
     """Cut text to a column width with an ellipsis."""
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -44,6 +48,7 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
     DEFAULT_CSS = """
     AlertsScreen #alerts-summary { height: 1; padding: 0 1; text-style: bold; }
     AlertsScreen #alerts-table { height: 1fr; }
+    AlertsScreen #alerts-filter { display: none; }
     AlertsScreen #alert-detail { height: auto; max-height: 6; padding: 0 1;
                                  border-top: solid $primary; }
     """
@@ -52,12 +57,13 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
         Binding("k", "cursor_up", "Up", show=False, id="alerts.up"),
         Binding("g", "first", "Top", show=False, id="alerts.first"),
         Binding("G", "last", "Bottom", show=False, id="alerts.last"),
-        Binding("enter", "open_account", "Open account", id="alerts.open"),
+        Binding("enter", "open_account", "Open account", id="alerts.open", priority=True),
         Binding("x", "close_alerts", "Close", id="alerts.close"),
         Binding("z", "snooze_alerts", "Snooze", id="alerts.snooze"),
         Binding("p", "save_plan", "Save plan", id="alerts.save_plan"),
         Binding("space", "toggle_select", "Select", id="alerts.select"),
         Binding("u", "undo", "Undo", id="alerts.undo"),
+        Binding("slash", "filter", "Filter", id="alerts.filter"),
     ]
 
     class Loaded(Message):
@@ -77,8 +83,10 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.rows: list[AlertRow] = []
+        self.all_rows: list[AlertRow] = []
+        self.rows: list[AlertRow] = []  # those shown (the filter applied)
         self.total = 0
+        self.filter_text = ""
         self.selected: set[int] = set()
         self.undo_stack: list[UndoToken] = []
 
@@ -95,6 +103,9 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
         table.add_column("When", key="when", width=9)
         yield table
         yield Static("", id="alert-detail")
+        yield Input(
+            placeholder="Filter: words in account, rule or why (Enter keeps it)", id="alerts-filter"
+        )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -123,10 +134,16 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
 
     def on_alerts_screen_loaded(self, message: Loaded) -> None:
         """Fill the table, keeping the cursor where it was."""
+        self.all_rows, self.total = message.page.rows, message.page.total
+        self.selected &= {r.id for r in self.all_rows}
+        self._fill_table()
+
+    def _fill_table(self) -> None:
+        """Show the rows matching the filter, keeping the cursor where it was."""
+        words = self.filter_text.lower().split()
+        self.rows = [r for r in self.all_rows if all(w in _haystack(r) for w in words)]
         table = self.query_one(DataTable)
         keep = table.cursor_row
-        self.rows, self.total = message.page.rows, message.page.total
-        self.selected &= {r.id for r in self.rows}
         table.clear()
         for row in self.rows:
             table.add_row(*self._cells(row), key=str(row.id))
@@ -149,9 +166,12 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
         counts = {
             s: sum(1 for r in self.rows if r.severity == s) for s in ("high", "medium", "low")
         }
-        text = f"Alerts — {self.total} open: {counts['high']} high, {counts['medium']} medium, {counts['low']} low"
-        if self.total > len(self.rows):
-            text += f" (showing the first {len(self.rows)})"
+        by_severity = ", ".join(f"{counts[s]} {s}" for s in ("high", "medium", "low"))
+        text = f"Alerts — {self.total} open: {by_severity}"
+        if self.total > len(self.all_rows):
+            text += f" (showing the first {len(self.all_rows)})"
+        if self.filter_text:
+            text += f" · filter “{self.filter_text}”: {len(self.rows)} shown"
         if self.selected:
             text += f" · {len(self.selected)} selected"
         self.query_one("#alerts-summary", Label).update(text)
@@ -160,12 +180,14 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
         row = self.current
         detail = self.query_one("#alert-detail", Static)
         if row is None:
-            detail.update("Nothing to triage: no open alerts." if not self.rows else "")
+            empty = "No alert matches the filter." if self.filter_text else "Nothing to triage."
+            detail.update("" if self.rows else empty)
             return
+        fired = row.fired_at.replace("T", " ")
         detail.update(
             Text.assemble(
-                (f"{row.account_name}", "bold"),
-                f" · {row.rule_label} · {row.severity} · fired {row.when} ({row.fired_at})\n",
+                (row.account_name, "bold"),
+                f" · {row.rule_label} · {row.severity} · fired {row.when} ({fired})\n",
                 row.why,
             )
         )
@@ -187,6 +209,29 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
         if self.selected:
             return sorted(self.selected)
         return [self.current.id] if self.current else []
+
+    # -- filtering -------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Enter belongs to the filter field while it has the focus."""
+        if action == "open_account" and isinstance(self.focused, Input):
+            return False
+        return True
+
+    def action_filter(self) -> None:
+        """Show the filter field (Enter goes back to the list; an empty filter shows all)."""
+        field = self.query_one("#alerts-filter", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#alerts-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = " ".join(event.value.split())
+        self._fill_table()
+
+    @on(Input.Submitted, "#alerts-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.input.display = bool(self.filter_text)
+        self.query_one(DataTable).focus()
 
     # -- moving and selecting --------------------------------------------------------------------
     def action_cursor_down(self) -> None:

@@ -212,6 +212,7 @@ class PlaybooksScreen(ReportsWorkerErrors, Screen):
             self.notify(message, title="Save plans")
             self.load()
 
+    @on(OptionList.OptionSelected, "#save-plans")
     def action_open_account(self) -> None:
         """Open the account of the highlighted save plan or task."""
         if self.focused is self.query_one("#save-plans"):

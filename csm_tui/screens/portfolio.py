@@ -36,6 +36,8 @@ SORT_LABELS = {
     "touch": "last touch",
     "arr": "ARR",
 }
+#: With a text filter, count matches only up to this many ("10,000+ accounts").
+COUNT_CAP = 10_000
 #: Wait this long after a keystroke in the filter before querying (typing stays fluid).
 FILTER_DEBOUNCE_S = 0.04
 
@@ -72,15 +74,16 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
     class TotalCounted(Message):
         """The exact number of accounts matching a generation's query."""
 
-        def __init__(self, generation: int, total: int) -> None:
+        def __init__(self, generation: int, total: int, at_least: bool = False) -> None:
             super().__init__()
-            self.generation, self.total = generation, total
+            self.generation, self.total, self.at_least = generation, total, at_least
 
     def __init__(self, query: PortfolioQuery | None = None) -> None:
         super().__init__()
         self.portfolio_query = query or PortfolioQuery()
         self._pagers: dict[int, PortfolioPager] = {}
         self._counted: set[int] = set()
+        self._at_least: tuple[int, int] = (-1, 0)  # (generation, lower bound) of a capped count
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -150,8 +153,9 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
         name="counting accounts",
     )
     def _count(self, generation: int, query: PortfolioQuery) -> None:
-        total = self._pager(generation, query).total(self.app.session.counter)
-        self.post_message(self.TotalCounted(generation, total))
+        cap = COUNT_CAP if query.text.strip() else None
+        total = self._pager(generation, query).total(self.app.session.counter, cap=cap)
+        self.post_message(self.TotalCounted(generation, total, cap is not None and total > cap))
 
     def on_portfolio_screen_rows_loaded(self, event: RowsLoaded) -> None:
         self.table.set_window(event.generation, event.offset, event.limit, event.rows)
@@ -163,12 +167,17 @@ class PortfolioScreen(ReportsWorkerErrors, Screen):
         self._show_status()
 
     def on_portfolio_screen_total_counted(self, event: TotalCounted) -> None:
-        self.table.set_total(event.generation, event.total)
+        if event.at_least:  # the table keeps growing as the user scrolls
+            self._at_least = (event.generation, COUNT_CAP)
+        else:
+            self.table.set_total(event.generation, event.total)
         self._show_status()
 
     def _show_status(self) -> None:
         table = self.table
         count = "counting…" if table.total is None else f"{table.total:,} accounts"
+        if table.total is None and self._at_least[0] == table.generation:
+            count = f"{self._at_least[1]:,}+ accounts"
         filters = self.portfolio_query.describe()
         sort = SORT_LABELS.get(self.portfolio_query.sort, self.portfolio_query.sort)
         way = " (reversed)" if self.portfolio_query.descending else ""

@@ -62,7 +62,7 @@ class RenewalsScreen(ReportsWorkerErrors, Screen):
         Binding("k", "cursor_up", "Up", show=False, id="renewals.up"),
         Binding("g", "first", "Top", show=False, id="renewals.first"),
         Binding("G", "last", "Bottom", show=False, id="renewals.last"),
-        Binding("enter", "open_account", "Open", id="renewals.open"),
+        Binding("enter", "open_account", "Open account", id="renewals.open", priority=True),
         Binding("c", "call('commit')", "Commit", id="renewals.commit"),
         Binding("l", "call('likely')", "Likely", id="renewals.likely"),
         Binding("r", "call('at_risk')", "At risk", id="renewals.at_risk"),

@@ -190,6 +190,9 @@ class SavePlanForm(ReportsWorkerErrors, ModalScreen[SavePlanResult | None]):
         except CsmError as exc:
             self.app.call_from_thread(self._failed, exc.message)
             return
+        except Exception:
+            self.app.call_from_thread(self._failed, "nothing was written")
+            raise  # the app's worker handler reports it
         self.post_message(self.Created(result))
 
     def _failed(self, message: str) -> None:

@@ -171,13 +171,16 @@ class PortfolioPager:
             skip = 0
         return out
 
-    def total(self, book: Book | None = None) -> int:
-        """How many accounts match: one COUNT, on `book` if given (a second connection, so
-        a slow count over a big book does not hold up the windows)."""
+    def total(self, book: Book | None = None, cap: int | None = None) -> int:
+        """How many accounts match, counting no further than `cap` + 1 when given (a text
+        filter matching half a million names need not be counted to the last one). Runs on
+        `book` if given: a second connection, so a slow count never holds up the windows."""
         if self._in_memory:
             return len(self._order())
-        sql = f"SELECT count(*) FROM accounts WHERE {self._where}"
-        return int((book or self.book).scalar(sql, self._params) or 0)
+        source = "accounts WHERE " + self._where
+        if cap is not None:
+            source = f"(SELECT 1 FROM {source} LIMIT {int(cap) + 1})"
+        return int((book or self.book).scalar(f"SELECT count(*) FROM {source}", self._params) or 0)
 
     def _order(self) -> list[int]:
         """The matching rowids in the query's order (few rows: sorted in Python)."""

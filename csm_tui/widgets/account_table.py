@@ -179,8 +179,9 @@ class AccountTable(ScrollView, can_focus=True):
         self._fresh = True
         if not keep_position:
             self.cursor = 0
-            self.scroll_to(y=0, animate=False)
-        self.call_after_refresh(self._request_visible)
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self._request_visible()  # at once: rows are the answer the user waits for
+        self.call_after_refresh(self._request_visible)  # and again if the size changed
         return self.generation
 
     def set_window(self, generation: int, offset: int, limit: int, rows: list) -> None:

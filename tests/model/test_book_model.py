@@ -126,3 +126,11 @@ def test_training_does_not_leave_a_half_written_file(synth_book, monkeypatch):
         train_book_model(synth_book)
     assert path.read_bytes() == before
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_model_saved_in_an_older_format_asks_to_retrain(book):
+    path = model_path_for(book.path)
+    with path.open("wb") as fh:
+        pickle.dump({"format": 0, "rows": 10}, fh)
+    with pytest.raises(ModelMismatch, match="another csm version.*csm model train"):
+        load_model(path)

@@ -243,3 +243,15 @@ def test_sorting_matches_in_memory_has_the_same_order_as_sql(
     assert [r.id for r in pager.rows(0, 10_000)] == in_sql
     assert [r.id for r in pager.rows(17, 25)] == in_sql[17:42]
     assert pager.total() == len(in_sql) > 200
+
+
+def test_a_capped_count_stops_just_past_the_cap(filled, monkeypatch) -> None:
+    from csm_tui.service import portfolio
+
+    monkeypatch.setattr(portfolio, "_rare_limit", lambda size: 0)  # counted in SQL
+    book, accounts = filled
+    pager = PortfolioPager(book, PortfolioQuery(text="co_"))
+    everything = pager.total()
+    assert everything > 50
+    assert pager.total(cap=50) == 51
+    assert pager.total(cap=10_000) == everything

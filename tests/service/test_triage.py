@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csm_tui.errors import CsmError, NotFound, ValidationError
 from csm_tui.service import triage
@@ -129,3 +131,38 @@ def test_undo_refused_when_rule_fired_again(book):
     with pytest.raises(CsmError, match="fired again"):
         triage.undo(book, token)
     assert _state(book, 3)["status"] == "done"
+
+
+_actions = st.lists(
+    st.tuples(
+        st.sampled_from(["close", "snooze"]),
+        st.sets(st.integers(min_value=1, max_value=5), min_size=1, max_size=5),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(actions=_actions)
+def test_undoing_every_action_restores_the_start(tmp_path_factory, actions):
+    from csm_tui.storage.db import open_book
+
+    book = open_book(tmp_path_factory.mktemp("undo") / "book.db")
+    try:
+        _seed(book)
+        start = [dict(r) for r in book.query("SELECT * FROM alerts ORDER BY id")]
+        tokens = []
+        for kind, ids in actions:
+            try:
+                if kind == "close":
+                    tokens.append(triage.close_alerts(book, ids, "False alarm"))
+                else:
+                    tokens.append(triage.snooze_alerts(book, ids, date(2026, 12, 1)))
+            except NotFound:
+                pass  # every alert picked was already closed: nothing to undo either
+        for token in reversed(tokens):
+            triage.undo(book, token)
+        assert [dict(r) for r in book.query("SELECT * FROM alerts ORDER BY id")] == start
+    finally:
+        book.close()

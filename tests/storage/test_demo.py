@@ -243,6 +243,8 @@ def test_history_dates_cover_a_year_and_last_week():
     dates = history_dates(TODAY)
     assert TODAY - timedelta(days=7) in dates and TODAY - timedelta(days=330) in dates
     assert TODAY not in dates and len(dates) == USAGE_MONTHS
+    short = history_dates(TODAY, accounts=100_000)
+    assert short == [TODAY - timedelta(days=30), TODAY - timedelta(days=7)]
 
 
 def test_progress_counts_up_to_the_total(tmp_path: Path):
@@ -289,3 +291,18 @@ def test_csm_demo_scores_the_book_and_every_alert_situation_fires(isolated_env, 
     assert {"green", "yellow", "red"} <= bands
     assert main(["demo", "--accounts", "60"]) == 2  # refuses to overwrite without --force
     assert "--force" in capsys.readouterr().err
+
+
+def test_search_index_covers_demo_accounts_and_still_follows_new_ones(tmp_path: Path):
+    book = open_book(tmp_path / "s.db")
+    try:
+        generate_demo(book, accounts=40, seed=1, today=TODAY, rescore=False)
+        found = book.query("SELECT id FROM accounts_fts WHERE accounts_fts MATCH 'orthwin'")
+        assert [r["id"] for r in found] == ["ACC-000001"]
+        with book.write() as conn:
+            conn.execute("INSERT INTO accounts(id, name) VALUES ('NEW-1', 'Zephyrine Optics')")
+        found = book.query("SELECT id FROM accounts_fts WHERE accounts_fts MATCH 'ephyrin'")
+        assert [r["id"] for r in found] == ["NEW-1"]
+    finally:
+        book.close()
+    assert check_book(tmp_path / "s.db").ok

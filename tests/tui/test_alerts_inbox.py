@@ -205,3 +205,34 @@ async def test_real_app_alert_to_save_plan_in_at_most_6_keys(app_factory):
         assert book.scalar("SELECT status FROM alerts WHERE id = ?", (top.id,)) == "done"
         await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
     assert len(keys) <= 6
+
+
+async def test_real_app_enter_opens_the_alerts_account(app_factory):
+    from tests.tui.conftest import wait_for
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("2")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen) and app.screen.rows)
+        await pilot.press("j")
+        second = app.screen.rows[1]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "AccountScreen")
+        assert app.screen.account_id == second.account_id
+
+
+async def test_filter_narrows_then_triage_acts_on_the_shown_row(inbox_book):
+    app = InboxApp(inbox_book)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"beta detractor", "enter")
+        await pilot.pause()
+        assert [r.id for r in app.screen.rows] == [2]
+        assert "1 shown" in str(app.screen.query_one("#alerts-summary").render())
+        await pilot.press("x", "2")  # "False alarm" for the one alert shown
+        await settle(pilot)
+        assert status(inbox_book, 2) == ("done", "False alarm", None)
+        await pilot.press("slash", *["backspace"] * 14, "enter")
+        await pilot.pause()
+        assert [r.id for r in app.screen.rows] == [1, 3]

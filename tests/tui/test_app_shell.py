@@ -229,7 +229,10 @@ async def test_palette_plan_qbr_writes_the_review(app_factory, ui_book, isolated
         await type_text(pilot, f"qbr {name.split()[0]}")
         await pilot.pause(0.8)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: any("QBR review written" in n.message
-                                          for n in app._notifications), timeout=20)
+        await wait_for(
+            pilot,
+            lambda: any("QBR review written" in n.message for n in app._notifications),
+            timeout=20,
+        )
     written = list((isolated_env / "data" / "reports").glob(f"qbr-{account_id}-*.md"))
     assert len(written) == 1 and name in written[0].read_text()

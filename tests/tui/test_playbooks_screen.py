@@ -154,3 +154,28 @@ async def test_close_save_plan_as_saved(book_path):
             "SELECT status, lessons FROM save_plans WHERE id = ?", (plan.plan_id,)
         )
         assert tuple(row[0]) == ("saved", "Sponsor re-engaged after QBR")
+
+
+async def test_real_app_account_b_applies_a_playbook(app_factory, ui_book):
+    from csm_tui.screens.account import AccountScreen
+    from tests.tui.conftest import wait_for
+
+    book = open_book(ui_book)
+    account = book.scalar("SELECT id FROM accounts ORDER BY id LIMIT 1")
+    counts = "SELECT count(*) FROM tasks WHERE account_id = ? AND playbook_id = ?"
+    before = {p.id: book.scalar(counts, (account, p.id)) for p in plans.list_playbooks(book)}
+    book.close()
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(AccountScreen(account))
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
+        await pilot.press("b")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ApplyPlaybookForm) and app.screen.playbooks
+        )
+        first = app.screen.playbooks[0]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
+        count = app.session.book.scalar(counts, (account, first.id))
+        assert count - before[first.id] == len(first.steps)

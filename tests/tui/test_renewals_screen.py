@@ -72,7 +72,7 @@ async def test_window_switch_changes_rows_and_totals(renewals_path):
         text = totals_text(app)
         assert "up for renewal $120k" in text and "at risk $20k" in text
         assert "forecast $100k" in text and "1 call disagrees" in text
-        assert "band rates where unscored" in text
+        assert "band rates (*) where unscored" in text
         await pilot.press("left_square_bracket", "left_square_bracket")
         await settle(pilot)
         assert screen.days == 30 and [i.renewal_id for i in screen.view.items] == ["RN1"]

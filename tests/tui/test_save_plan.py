@@ -114,3 +114,25 @@ async def test_enter_accepts_the_defaults(plan_path):
         assert book.scalar("SELECT count(*) FROM tasks") > 0
         assert book.scalar("SELECT status FROM alerts WHERE id = 7") == "done"
         assert book.scalar("SELECT text FROM events").startswith("Save plan opened (medium risk)")
+
+
+async def test_real_app_account_p_then_enter_creates_a_plan(app_factory, ui_book):
+    from csm_tui.screens.account import AccountScreen
+    from tests.tui.conftest import wait_for
+
+    book = open_book(ui_book)
+    account = book.scalar("SELECT id FROM accounts WHERE health_band = 'red' ORDER BY id LIMIT 1")
+    plans_of = "SELECT count(*) FROM save_plans WHERE account_id = ? AND alert_id IS NULL"
+    before = book.scalar(plans_of, (account,))
+    book.close()
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(AccountScreen(account))
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, SavePlanForm) and app.screen.draft)
+        assert app.screen.draft.risk_level == "high"  # a red account
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
+        assert app.session.book.scalar(plans_of, (account,)) == before + 1
