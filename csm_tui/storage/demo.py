@@ -11,6 +11,10 @@ Every table is generated column-wise with numpy and written with `executemany` i
 non-durable transaction. The same seed and the same `today` give byte-identical data.
 The first accounts of every book are planted by hand (`PLANTED`) so that even a small demo
 contains each alert situation of the spec; snapshot tests rely on them.
+
+After the raw data, still inside the same transaction, the scoring engine scores the book and
+backfills its health history (`history_dates`). This is the one storage module allowed to
+import the scoring layer (an explicit exception in pyproject's import-linter contract).
 """
 
 from __future__ import annotations
@@ -482,35 +486,20 @@ def _draw_accounts(
     new = rng.random(n) < 0.12
     tenure = np.where(new, rng.integers(2, 120, n), rng.integers(120, 4 * 365, n))
     start = -tenure
+    zeros = np.zeros(n, np.int64)
     acc = _Accounts(
-        n=n,
-        ids=np.array([f"ACC-{k:06d}" for k in numbers.tolist()], dtype=object),
-        names=np.array(names, dtype=object),
-        domains=np.array(domains, dtype=object),
-        industry=np.array(industries, dtype=object),
-        seg=seg,
-        plan=plan,
-        tier=tier.astype(object),
-        owner=_pick(rng, OWNERS, n, _OWNER_P),
-        z=z,
-        arr=arr,
-        seats=seats,
-        start=start,
-        renewal=np.zeros(n, np.int64),
-        past_due=np.zeros(n, np.int64),
-        has_past=np.zeros(n, bool),
-        churned=np.zeros(n, bool),
-        end=np.zeros(n, np.int64),
-        activated=np.zeros(n, np.int64),
-        is_activated=np.ones(n, bool),
+        n=n, ids=np.array([f"ACC-{k:06d}" for k in numbers.tolist()], dtype=object),
+        names=np.array(names, dtype=object), domains=np.array(domains, dtype=object),
+        industry=np.array(industries, dtype=object), seg=seg, plan=plan,
+        tier=tier.astype(object), owner=_pick(rng, OWNERS, n, _OWNER_P), z=z, arr=arr,
+        seats=seats, start=start, renewal=zeros.copy(), past_due=zeros.copy(), has_past=zeros > 0,
+        churned=zeros > 0, end=zeros.copy(), activated=zeros.copy(), is_activated=zeros == 0,
         util0=np.clip(0.72 - 0.16 * z + rng.normal(0, 0.14, n), 0.08, 0.98),
         decline=np.clip(0.07 * (z - 0.3) + rng.normal(0, 0.03, n), 0, 0.3),
-        onset=-rng.integers(30, 330, n),
-        drop=np.zeros(n, bool),
-        spike=np.zeros(n, bool),
+        onset=-rng.integers(30, 330, n), drop=zeros > 0, spike=zeros > 0,
         stick=np.clip(0.27 - 0.07 * z + rng.normal(0, 0.07, n), 0.03, 0.8),
         depth=np.clip(0.62 - 0.14 * z + rng.normal(0, 0.12, n), 0.1, 1.0),
-    )
+    )  # fmt: skip
     _contract_dates(rng, acc, cal)
     _renewal_outcomes(rng, acc)
     _activation(rng, acc)
@@ -589,12 +578,9 @@ def _usage(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Table
     total = np.array(_FEATURES_TOTAL)[acc.plan[idx]]
     depth = np.clip(acc.depth[idx] + rng.normal(0, 0.03, len(idx)), 0.1, 1.0)
     used = np.clip(np.round(total * depth * np.sqrt(level / acc.util0[idx])), 0, total)
-    out.add(
-        "usage",
-        _columns(
-            acc.ids[idx], cal.dates(d), seats, mau, dau, mau, logins, used.astype(np.int64), total
-        ),
-    )
+    out.add("usage", _columns(
+        acc.ids[idx], cal.dates(d), seats, mau, dau, mau, logins, used.astype(np.int64), total,
+    ))  # fmt: skip
 
 
 def _spread(
@@ -652,22 +638,11 @@ def _tickets(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tab
         resolved_day > day, rng.integers(8 * 60, 18 * 60, m), np.minimum(first % 1440 + 30, 1439)
     )
     ids = [f"T-{100000 + k}" for k in range(m)]
-    out.add(
-        "tickets",
-        _columns(
-            ids,
-            acc.ids[idx],
-            _pick(rng, _TICKET_SUBJECTS, m),
-            cal.stamps(day, minute),
-            sev,
-            status,
-            _nullable(cal.stamps(np.minimum(first_day, 0), first % 1440), first_day <= 0),
-            _nullable(
-                cal.stamps(np.maximum(resolved_day, first_day.clip(max=0)), resolved_min),
-                ~still_open,
-            ),
-        ),
-    )
+    out.add("tickets", _columns(
+        ids, acc.ids[idx], _pick(rng, _TICKET_SUBJECTS, m), cal.stamps(day, minute), sev, status,
+        _nullable(cal.stamps(np.minimum(first_day, 0), first % 1440), first_day <= 0),
+        _nullable(cal.stamps(np.maximum(resolved_day, first_day.clip(max=0)), resolved_min), ~still_open,),
+    ))  # fmt: skip
     open_high = np.bincount(idx[still_open & (sev <= 2)], minlength=acc.n)
     return {"open_high": open_high}
 
@@ -723,20 +698,11 @@ def _contacts(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Ta
     mood = -acc.z[idx] + rng.normal(0, 0.9, m)
     sentiment = np.where(mood > 0.4, "positive", np.where(mood < -0.9, "negative", "neutral"))
     left_on = _departures(rng, acc, idx, role)
-    out.add(
-        "contacts",
-        _columns(
-            ids,
-            acc.ids[idx],
-            names,
-            emails,
-            titles,
-            role,
-            sentiment.astype(object),
-            (left_on == 1).astype(np.int64),
-            _nullable(cal.dates(np.minimum(left_on, 0)), left_on <= 0),
-        ),
-    )
+    out.add("contacts", _columns(
+        ids, acc.ids[idx], names, emails, titles, role, sentiment.astype(object),
+        (left_on == 1).astype(np.int64),
+        _nullable(cal.dates(np.minimum(left_on, 0)), left_on <= 0),
+    ))  # fmt: skip
     sponsor_left = np.zeros(n, bool)
     sponsor_left[idx[(role == "sponsor") & (left_on <= 0)]] = True
     return _People(first, count, ids, has_sponsor, sponsor_left)
@@ -792,18 +758,10 @@ def _responses(
     idx, day, kind, score, comment, contact = (np.concatenate(c) for c in zip(*parts, strict=True))
     order = np.lexsort((day, idx))
     ids = [f"NPS-{k + 1:07d}" for k in range(len(idx))]
-    out.add(
-        "responses",
-        _columns(
-            ids,
-            acc.ids[idx[order]],
-            contact[order],
-            cal.dates(day[order]),
-            kind[order],
-            score[order],
-            comment[order],
-        ),
-    )
+    out.add("responses", _columns(
+        ids, acc.ids[idx[order]], contact[order], cal.dates(day[order]), kind[order], score[order],
+        comment[order],
+    ))  # fmt: skip
 
 
 def _events(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tables) -> np.ndarray:
@@ -844,17 +802,10 @@ def _events(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Tabl
     author = np.concatenate([author, np.full(len(closed), None, dtype=object)])
     order = np.lexsort((minute, day, idx))
     ids = [f"EV-{k + 1:08d}" for k in range(len(idx))]
-    out.add(
-        "events",
-        _columns(
-            ids,
-            acc.ids[idx[order]],
-            cal.stamps(day[order], minute[order]),
-            kind[order],
-            text[order],
-            author[order],
-        ),
-    )
+    out.add("events", _columns(
+        ids, acc.ids[idx[order]], cal.stamps(day[order], minute[order]), kind[order], text[order],
+        author[order],
+    ))  # fmt: skip
     return last
 
 
@@ -899,22 +850,11 @@ def _renewals(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Ta
     ).astype(object)
     call[(acc.renewal[live] > 90) | (rng.random(len(live)) < 0.2)] = None
     due = acc.renewal[live]
-    out.add(
-        "renewals",
-        _columns(
-            [
-                f"RN-{a[4:]}-{d[:4]}"
-                for a, d in zip(acc.ids[live].tolist(), cal.dates(due).tolist(), strict=True)
-            ],
-            acc.ids[live],
-            cal.dates(due),
-            acc.arr[live],
-            [None] * len(live),
-            call,
-            [None] * len(live),
-            [None] * len(live),
-        ),
-    )
+    out.add("renewals", _columns(
+        [ f"RN-{a[4:]}-{d[:4]}" for a, d in zip(acc.ids[live].tolist(), cal.dates(due).tolist(), strict=True) ],
+        acc.ids[live], cal.dates(due), acc.arr[live], [None] * len(live), call, [None] * len(live),
+        [None] * len(live),
+    ))  # fmt: skip
     past = np.flatnonzero(acc.has_past)
     outcome = acc.past_outcome[past]
     arr_after = np.where(outcome == "churned", 0.0, acc.arr[past])
@@ -922,24 +862,11 @@ def _renewals(rng: np.random.Generator, acc: _Accounts, cal: _Calendar, out: _Ta
     past_call = np.where(fear < -0.3, "commit", np.where(fear < 0.8, "likely", "at_risk"))
     past_call = np.where((outcome == "churned") & (fear > 1.2), "lost", past_call).astype(object)
     closed = np.minimum(acc.past_due[past] + rng.integers(-25, 4, len(past)), -1)
-    out.add(
-        "renewals",
-        _columns(
-            [
-                f"RN-{a[4:]}-{d[:4]}"
-                for a, d in zip(
-                    acc.ids[past].tolist(), cal.dates(acc.past_due[past]).tolist(), strict=True
-                )
-            ],
-            acc.ids[past],
-            cal.dates(acc.past_due[past]),
-            acc.arr_before[past],
-            arr_after,
-            past_call,
-            outcome,
-            cal.dates(closed),
-        ),
-    )
+    out.add("renewals", _columns(
+        [ f"RN-{a[4:]}-{d[:4]}" for a, d in zip(acc.ids[past].tolist(), cal.dates(acc.past_due[past]).tolist(), strict=True) ],
+        acc.ids[past], cal.dates(acc.past_due[past]), acc.arr_before[past], arr_after, past_call,
+        outcome, cal.dates(closed),
+    ))  # fmt: skip
 
 
 def _account_rows(
@@ -977,32 +904,15 @@ def _account_rows(
         for r, c in zip(region.tolist(), contract.tolist(), strict=True)  # plain words
     ]
     created = cal.stamps(acc.start, np.full(n, 9 * 60))
-    out.add(
-        "accounts",
-        _columns(
-            acc.ids,
-            acc.names,
-            np.array(SEGMENTS, dtype=object)[acc.seg],
-            acc.tier,
-            acc.owner,
-            acc.industry,
-            acc.arr,
-            np.array(PLANS, dtype=object)[acc.plan],
-            stage.astype(object),
-            cal.dates(acc.start),
-            cal.dates(acc.renewal),
-            np.where(acc.churned, "churned", "active").astype(object),
-            acc.seats,
-            pct.astype(float),
-            _nullable(cal.dates(np.minimum(acc.activated, 0)), acc.is_activated),
-            _nullable(sponsor, sponsor >= 0),
-            escalations,
-            custom,
-            cal.stamps(last_touch, np.full(n, LAST_TOUCH_MINUTE)),
-            created,
-            created,
-        ),
-    )
+    out.add("accounts", _columns(
+        acc.ids, acc.names, np.array(SEGMENTS, dtype=object)[acc.seg], acc.tier, acc.owner,
+        acc.industry, acc.arr, np.array(PLANS, dtype=object)[acc.plan], stage.astype(object),
+        cal.dates(acc.start), cal.dates(acc.renewal),
+        np.where(acc.churned, "churned", "active").astype(object), acc.seats, pct.astype(float),
+        _nullable(cal.dates(np.minimum(acc.activated, 0)), acc.is_activated),
+        _nullable(sponsor, sponsor >= 0), escalations, custom,
+        cal.stamps(last_touch, np.full(n, LAST_TOUCH_MINUTE)), created, created,
+    ))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -1264,91 +1174,52 @@ def _plant(p: PlantedAccount, number: int, cal: _Calendar, out: _Tables) -> bool
     renewal = int(cal.anniversary(start, np.array([years]))[0])
     last = int(cal.anniversary(start, np.array([years - 1]))[0])  # the start if years == 1
     churned = p.churned_on is not None
-    end = last if churned else 1
-    due = last if churned else renewal
-    _plant_usage(p, acc_id, cal, end, out)
+    _plant_usage(p, acc_id, cal, last if churned else 1, out)
     _plant_people(p, acc_id, number, cal, out)
     _plant_activity(p, acc_id, number, cal, out)
     lo, hi = PAST_RENEWAL_WINDOW
     if years >= 2 and lo <= last <= hi:
-        after = 0.0 if churned else p.arr
-        before = p.arr / 1.25 if p.past_outcome == "expanded" else p.arr
-        out.add(
-            "renewals",
-            [
-                (
-                    f"RN-{acc_id[4:]}-{cal.iso(last)[:4]}",
-                    acc_id,
-                    cal.iso(last),
-                    before,
-                    after,
-                    "likely",
-                    p.past_outcome,
-                    cal.iso(min(last, -1)),
-                )
-            ],
-        )
+        _plant_renewal(p, acc_id, cal, last, p.past_outcome, out)
     if not churned:
-        out.add(
-            "renewals",
-            [
-                (
-                    f"RN-{acc_id[4:]}-{cal.iso(renewal)[:4]}",
-                    acc_id,
-                    cal.iso(renewal),
-                    p.arr,
-                    None,
-                    p.csm_call,
-                    None,
-                    None,
-                )
-            ],
-        )
+        _plant_renewal(p, acc_id, cal, renewal, None, out)
+    _plant_account(p, acc_id, cal, last if churned else renewal, churned, out)
+    return churned
+
+
+def _plant_renewal(
+    p: PlantedAccount, acc_id: str, cal: _Calendar, due: int, outcome: str | None, out: _Tables
+) -> None:
+    """A closed renewal (with its outcome) or the open upcoming one (outcome None)."""
+    rn_id = f"RN-{acc_id[4:]}-{cal.iso(due)[:4]}"
+    if outcome is None:
+        row = (rn_id, acc_id, cal.iso(due), p.arr, None, p.csm_call, None, None)
+    else:
+        before = p.arr / 1.25 if outcome == "expanded" else p.arr
+        after = 0.0 if outcome == "churned" else p.arr
+        row = (rn_id, acc_id, cal.iso(due), before, after, "likely", outcome, cal.iso(min(due, -1)))
+    out.add("renewals", [row])
+
+
+def _plant_account(
+    p: PlantedAccount, acc_id: str, cal: _Calendar, due: int, churned: bool, out: _Tables
+) -> None:
     age = -p.start
-    stage = (
-        "churned"
-        if churned
-        else "onboarding"
-        if age < 90
-        else "renewal"
-        if renewal <= 90
-        else "adoption"
-        if age < 365
-        else "growth"
-    )
+    if churned:
+        stage = "churned"
+    elif age < 90:
+        stage = "onboarding"
+    else:
+        stage = "renewal" if due <= 90 else "adoption" if age < 365 else "growth"
     activated = None if p.activated_after is None else cal.iso(p.start + p.activated_after)
     created = f"{cal.iso(p.start)}T09:00:00"
+    touch = f"{cal.iso(p.last_touch)}T{LAST_TOUCH_MINUTE // 60:02d}:{LAST_TOUCH_MINUTE % 60:02d}:00"
     custom = json.dumps({"region": "North America", "contract_type": "Annual"})
-    out.add(
-        "accounts",
-        [
-            (
-                acc_id,
-                p.name,
-                SEGMENTS[p.segment],
-                p.tier,
-                BOOK_OWNER,
-                p.industry,
-                0.0 if churned else p.arr,
-                PLANS[p.plan],
-                stage,
-                cal.iso(p.start),
-                cal.iso(due),
-                "churned" if churned else "active",
-                p.seats,
-                p.onboarding_pct,
-                activated,
-                p.sponsor_engaged,
-                p.escalations,
-                custom,
-                cal.iso(p.last_touch)
-                + f"T{LAST_TOUCH_MINUTE // 60:02d}:{LAST_TOUCH_MINUTE % 60:02d}:00",
-                created,
-                created,
-            )
-        ],
-    )
-    return churned
+    out.add("accounts", [(
+        acc_id, p.name, SEGMENTS[p.segment], p.tier, BOOK_OWNER, p.industry,
+        0.0 if churned else p.arr, PLANS[p.plan], stage, cal.iso(p.start), cal.iso(due),
+        "churned" if churned else "active", p.seats, p.onboarding_pct, activated,
+        p.sponsor_engaged, p.escalations, custom, touch, created, created,
+    )])  # fmt: skip
 
 
 def _plant_usage(p: PlantedAccount, acc_id: str, cal: _Calendar, end: int, out: _Tables) -> None:
@@ -1417,57 +1288,23 @@ def _plant_people(
 def _plant_activity(
     p: PlantedAccount, acc_id: str, number: int, cal: _Calendar, out: _Tables
 ) -> None:
+    """Tickets, timeline (the last touch at 17:30 like the generated ones) and objectives."""
     for k, (day, severity, status) in enumerate(sorted(p.tickets), 1):
         closed = status in ("solved", "closed")
         resolved = f"{cal.iso(min(day + 2, 0))}T16:00:00" if closed else None
-        out.add(
-            "tickets",
-            [
-                (
-                    f"T-P{number:03d}-{k:02d}",
-                    acc_id,
-                    _TICKET_SUBJECTS[(number + k) % len(_TICKET_SUBJECTS)],
-                    f"{cal.iso(day)}T10:00:00",
-                    severity,
-                    status,
-                    f"{cal.iso(day)}T11:00:00",
-                    resolved,
-                )
-            ],
-        )
+        subject = _TICKET_SUBJECTS[(number + k) % len(_TICKET_SUBJECTS)]
+        out.add("tickets", [(f"T-P{number:03d}-{k:02d}", acc_id, subject, f"{cal.iso(day)}T10:00:00",
+                             severity, status, f"{cal.iso(day)}T11:00:00", resolved)])  # fmt: skip
     touches = sorted({p.last_touch, p.last_touch - 30, p.last_touch - 75, p.last_touch - 160})
     kinds = ("qbr", "email", "meeting", "call")
     for k, day in enumerate(t for t in touches if t >= p.start):
-        out.add(
-            "events",
-            [
-                (
-                    f"EV-P{number:03d}-{k + 1:02d}",
-                    acc_id,
-                    f"{cal.iso(day)}T{'17:30' if day == p.last_touch else '11:00'}:00",
-                    kinds[k % 4],
-                    _EVENT_TEXTS[kinds[k % 4]][0],
-                    BOOK_OWNER,
-                )
-            ],
-        )
+        at = f"{cal.iso(day)}T{'17:30' if day == p.last_touch else '11:00'}:00"
+        kind = kinds[k % 4]
+        out.add("events", [(f"EV-P{number:03d}-{k + 1:02d}", acc_id, at, kind,
+                            _EVENT_TEXTS[kind][0], BOOK_OWNER)])  # fmt: skip
     for k, (title, unit, base, target, current, due, status) in enumerate(p.objectives, 1):
-        out.add(
-            "objectives",
-            [
-                (
-                    f"OB-P{number:03d}-{k:02d}",
-                    acc_id,
-                    title,
-                    base,
-                    target,
-                    current,
-                    unit,
-                    cal.iso(due),
-                    status,
-                )
-            ],
-        )
+        out.add("objectives", [(f"OB-P{number:03d}-{k:02d}", acc_id, title, base, target,
+                                current, unit, cal.iso(due), status)])  # fmt: skip
 
 
 def build_demo_tables(accounts: int, seed: int, today: date) -> tuple[dict[str, list[tuple]], int]:

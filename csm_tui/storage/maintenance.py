@@ -30,6 +30,8 @@ from csm_tui.storage.schema import SCHEMA_VERSION
 
 #: db.py's advice to restore a backup, dropped when the file IS the backup being restored.
 _ADVICE = re.compile(r"\s*Restore a backup with `csm restore`\.?")
+#: How long restore waits for other connections to let go of the book before refusing.
+CHECKPOINT_WAIT_MS = 2000
 #: Integrity errors listed before "… and N more".
 MAX_LISTED_PROBLEMS = 20
 _REQUIRED_TABLES = ("meta", "accounts", "usage", "tickets", "responses", "events", "renewals")
@@ -383,7 +385,7 @@ def _checkpoint(book_path: Path) -> bool:
     """Fold the WAL into the database file; True if another process kept it from finishing."""
     conn = sqlite3.connect(book_path, isolation_level=None)
     try:
-        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
         busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
         conn.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from csm_tui.cli import main
+from csm_tui.errors import DatabaseError
 from csm_tui.storage.db import open_book
 from csm_tui.storage.demo import generate_demo
 from csm_tui.storage.maintenance import backup_book, check_book, restore_book
@@ -191,6 +192,22 @@ def test_restore_refuses_a_bad_file_and_leaves_the_book_alone(
     assert "not changed" in err and "Traceback" not in err
     assert _digest(demo_path) == before
     assert not list(tmp_path.glob("*before-restore*"))
+
+
+def test_restore_refuses_while_another_process_reads_the_book(demo_path: Path, tmp_path: Path):
+    backup = backup_book(demo_path, tmp_path / "saved.db").path
+    book = open_book(demo_path)
+    try:
+        with book.write() as conn:  # leave committed frames in the WAL
+            conn.execute("UPDATE accounts SET arr = arr + 1 WHERE id = 'ACC-000002'")
+        with book.read() as conn:  # an open snapshot, as the app holds while it reads
+            conn.execute("SELECT count(*) FROM accounts").fetchone()
+            with pytest.raises(DatabaseError, match="another csm process"):
+                restore_book(demo_path, backup)
+    finally:
+        book.close()
+    assert not list(tmp_path.glob("*before-restore*"))
+    assert check_book(demo_path).accounts == 30
 
 
 def test_restore_into_a_missing_book_creates_it(demo_path: Path, tmp_path: Path):
