@@ -127,7 +127,7 @@ def single_threaded():
     """Run OpenMP/BLAS on one thread inside the block.
 
     On this 2-core machine shared with other work, boosting's OpenMP threads spin at a barrier
-    whenever one of them is descheduled: a 0.2 s fit took 14–22 s (bench/profile_cv.md).
+    whenever one of them is descheduled: a 0.23 s fit took 14–22 s (bench/profile_cv.md).
     One thread per fit is never that slow, and folds are few and small enough to run in turn."""
     global _threadpools
     if _threadpools is None:

@@ -89,7 +89,7 @@ _ACCOUNTS_SQL = """
 SELECT id AS account_id, a.rowid AS account_rowid, status, segment, renewal_date, start_date,
        CASE WHEN activated_on < :next THEN activated_on END AS activated_on,
        seats AS account_seats, onboarding_pct AS onboarding, sponsor_engaged AS sponsor,
-       open_escalations AS escalations
+       open_escalations AS escalations, {current}
 FROM accounts a WHERE {where}
 """
 _USAGE_LATEST_SQL = """
@@ -164,9 +164,18 @@ FROM objectives o WHERE {where} GROUP BY account_id
 """
 
 
+#: The score columns the engine last wrote, read with the facts (as `current_<column>`) so the
+#: full rescore writes only the accounts whose scores changed.
+CURRENT_COLUMNS = (
+    "health_score", "health_band", "health_delta_7", "health_delta_30", "churn_prob",
+    "risk_segment", "risk_top10", "expansion_candidate", "last_touch_at",
+)  # fmt: skip
+_CURRENT_SQL = ", ".join(f"{col} AS current_{col}" for col in CURRENT_COLUMNS)
+
+
 def _queries() -> dict[str, str]:
     return {
-        "accounts": _ACCOUNTS_SQL,
+        "accounts": _ACCOUNTS_SQL.replace("{current}", _CURRENT_SQL),
         "usage": _USAGE_LATEST_SQL,
         "history": _USAGE_HISTORY_SQL,
         "tickets": _TICKETS_SQL.replace("{open}", _OPEN_TICKET),
@@ -182,6 +191,7 @@ TEXT_COLUMNS = frozenset({
     "account_id", "status", "segment", "renewal_date", "start_date", "activated_on",
     "last_touch_at", "last_touch_day", "last_qbr_day", "usage_date", "mau_prev_date", "nps_date", "left_on",
     "left_role", "left_name", "band", "prev_band",
+    "current_health_band", "current_risk_segment", "current_last_touch_at",
 })  # fmt: skip
 
 
@@ -238,33 +248,57 @@ def measures_frame(
         conn.execute("DELETE FROM _score_ids")
         conn.executemany("INSERT OR IGNORE INTO _score_ids VALUES (?)", ((i,) for i in account_ids))
         where = "{col} IN (SELECT id FROM _score_ids)"
-    df = None
+    columns: dict[str, np.ndarray] = {}
+    accounts: pd.Index | None = None
     for name, sql in _queries().items():
         col = {"accounts": "a.id", "history": "u.account_id"}.get(name, "account_id")
         part = _read(conn, sql.format(where=where.format(col=col)), params)
-        df = part if df is None else df.merge(part, on="account_id", how="left")
-    columns = {}
-    for key in df.columns:
-        if key in TEXT_COLUMNS:
-            columns[key] = df[key].fillna("").to_numpy(dtype=object)
+        if accounts is None:
+            columns, accounts = part, pd.Index(part["account_id"], dtype=object)
         else:
-            columns[key] = pd.to_numeric(df[key], errors="coerce").to_numpy(dtype=float)
+            _align(columns, part, accounts)
     facts = derive(columns, as_of)
+    current = {f"current_{c}": columns[f"current_{c}"] for c in CURRENT_COLUMNS}
     frame = pd.DataFrame(
-        {"account_id": columns["account_id"], "rowid": columns["account_rowid"]} | facts
+        {"account_id": columns["account_id"], "rowid": columns["account_rowid"]} | facts | current
     )
     return frame.set_index(pd.Index(columns["account_id"], name="id"), drop=False)
 
 
-def _read(conn: sqlite3.Connection, sql: str, params: dict) -> pd.DataFrame:
-    """A query's rows as typed columns (no per-cell type inference: floats, NULL → NaN)."""
+def _align(columns: dict[str, np.ndarray], part: dict[str, np.ndarray], accounts: pd.Index) -> None:
+    """Add a query's columns to `columns` as a left join of the accounts on account id (one
+    hash table over the accounts, built once); accounts without a row get NaN or ""."""
+    at = accounts.get_indexer(part["account_id"])
+    found = at >= 0
+    at = at[found]
+    for name, values in part.items():
+        if name == "account_id":
+            continue
+        text = name in TEXT_COLUMNS
+        out = np.full(len(accounts), "" if text else np.nan, dtype=object if text else float)
+        out[at] = values[found]
+        columns[name] = out
+
+
+def _read(conn: sqlite3.Connection, sql: str, params: dict) -> dict[str, np.ndarray]:
+    """A query's rows as typed columns: text as objects ("" for NULL), the rest floats (NULL →
+    NaN). One 2-D object array, then column slices: no per-column Python tuples."""
     cursor = conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
-    values = list(zip(*cursor.fetchall(), strict=True)) or [()] * len(names)
-    return pd.DataFrame({
-        name: np.array(col, dtype=object if name in TEXT_COLUMNS else float)
-        for name, col in zip(names, values, strict=True)
-    })  # fmt: skip
+    rows = cursor.fetchall()
+    table = np.empty((len(rows), len(names)), dtype=object)
+    if rows:
+        table[:] = rows
+    out = {}
+    for i, name in enumerate(names):
+        column = table[:, i]
+        if name in TEXT_COLUMNS:
+            column = column.copy()
+            column[column == None] = ""  # noqa: E711 (element-wise comparison)
+            out[name] = column
+        else:
+            out[name] = column.astype(float)
+    return out
 
 
 # -- shared derivation (numpy; a 1-element column for one account) -----------------------------
