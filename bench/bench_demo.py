@@ -24,14 +24,14 @@ os.environ.setdefault("CSM_TODAY", "2026-11-23")
 def one_run(accounts: int, workdir: Path) -> tuple[float, float, int]:
     """(seconds until the raw data was written, total seconds, rows written) for one book."""
     from csm_tui.storage.db import open_book
-    from csm_tui.storage.demo import generate_demo
+    from csm_tui.service.demo_book import create_demo_book
 
     path = workdir / f"demo-{accounts}-{time.monotonic_ns()}.db"
     marks: list[tuple[int, float]] = []
     book = open_book(path)
     started = time.perf_counter()
     try:
-        summary = generate_demo(
+        summary = create_demo_book(
             book,
             accounts=accounts,
             progress=lambda done, total: marks.append((done, time.perf_counter())),

@@ -45,7 +45,7 @@ FROM accounts a, months
 def build(path: Path, accounts: int) -> None:
     """A demo book of `accounts` accounts with a year of monthly health snapshots."""
     book = open_book(path)
-    generate_demo(book, accounts=accounts, today=TODAY, rescore=False)
+    generate_demo(book, accounts=accounts, today=TODAY)
     with book.write(durable=False) as conn:
         conn.execute(HISTORY_SQL)
         conn.execute(

@@ -69,7 +69,7 @@ def _fill(book, size: int) -> str:
     except ImportError:
         demo = None
     if demo is not None and size <= getattr(demo, "MAX_ACCOUNTS", 0):
-        demo.generate_demo(book, accounts=size, today=date.fromisoformat(TODAY), rescore=False)
+        demo.generate_demo(book, accounts=size, today=date.fromisoformat(TODAY))
         return "demo book"
     from tests.scoring.synth import build
 

@@ -58,7 +58,7 @@ def bench_book(accounts: int, repeat: int) -> None:
     path = Path(tempfile.mkdtemp(prefix="csm-bench-")) / "bench.db"
     book = open_book(path)
     started = time.perf_counter()
-    generate_demo(book, accounts=accounts, rescore=False)
+    generate_demo(book, accounts=accounts)
     print(f"demo book of {accounts:,} accounts written in {time.perf_counter() - started:.1f} s")
     rows = book.scalar("SELECT count(*) FROM renewals WHERE outcome IS NOT NULL")
     usage = book.scalar("SELECT count(*) FROM usage")

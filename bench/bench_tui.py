@@ -73,10 +73,10 @@ def book_path(size: int) -> Path:
 def build_demo(path: Path, size: int) -> None:
     """Engineer B's demo book (scored by the engine)."""
     from csm_tui.storage.db import open_book
-    from csm_tui.storage.demo import generate_demo
+    from csm_tui.service.demo_book import create_demo_book
 
     book = open_book(path)
-    generate_demo(book, accounts=size, seed=11, today=TODAY)
+    create_demo_book(book, accounts=size, seed=11, today=TODAY)
     book.close()
 
 

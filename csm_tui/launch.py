@@ -16,13 +16,13 @@ from csm_tui.progress import ProgressFn, progress_bar
 def ensure_demo_book(progress: ProgressFn | None = None) -> Path:
     """The demo book's path, generating the book first if it has no accounts yet."""
     from csm_tui.storage.db import open_book
-    from csm_tui.storage.demo import generate_demo
+    from csm_tui.service.demo_book import create_demo_book
 
     path = demo_db_path()
     book = open_book(path)
     try:
         if not book.scalar("SELECT count(*) FROM accounts"):
-            generate_demo(book, progress=progress)
+            create_demo_book(book, progress=progress)
     finally:
         book.close()
     return path

@@ -155,7 +155,7 @@ def main() -> int:
     os.environ["CSM_TODAY"] = TODAY
     sys.path.insert(0, str(ROOT))
     from csm_tui.storage.db import open_book
-    from csm_tui.storage.demo import generate_demo
+    from csm_tui.service.demo_book import create_demo_book
 
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,7 +163,7 @@ def main() -> int:
         os.environ["CSM_CONFIG_DIR"] = str(Path(tmp) / "config")
         book_path = Path(tmp) / "demo.db"
         book = open_book(book_path)
-        generate_demo(book, accounts=ACCOUNTS, seed=SEED, today=date.fromisoformat(TODAY))
+        create_demo_book(book, accounts=ACCOUNTS, seed=SEED, today=date.fromisoformat(TODAY))
         book.close()
         print(f"Rendering csm's screens ({SIZE[0]}×{SIZE[1]}, demo book of {ACCOUNTS} accounts):")
         asyncio.run(_run(book_path, Path("/tmp/csm-screenshots/your-book.db")))

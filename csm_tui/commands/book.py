@@ -95,7 +95,8 @@ def run_demo(args: argparse.Namespace) -> int:
     """Generate the demo book and say what was written."""
     from csm_tui.progress import progress_bar
     from csm_tui.storage.db import open_book
-    from csm_tui.storage.demo import DEFAULT_ACCOUNTS, DEFAULT_SEED, generate_demo
+    from csm_tui.service.demo_book import create_demo_book
+    from csm_tui.storage.demo import DEFAULT_ACCOUNTS, DEFAULT_SEED
 
     path = demo_path_from(args)
     accounts = args.accounts or DEFAULT_ACCOUNTS
@@ -103,7 +104,7 @@ def run_demo(args: argparse.Namespace) -> int:
     book = open_book(path)
     try:
         with progress_bar(f"Demo book ({accounts:,} accounts)") as update:
-            summary = generate_demo(
+            summary = create_demo_book(
                 book, accounts=accounts, seed=seed, force=args.force, progress=update
             )
     finally:

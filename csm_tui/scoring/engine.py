@@ -19,9 +19,9 @@ import json
 import math
 import sqlite3
 import time
-from datetime import date, timedelta
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 

@@ -12,15 +12,16 @@ non-durable transaction. The same seed and the same `today` give byte-identical 
 The first accounts of every book are planted by hand (`PLANTED`) so that even a small demo
 contains each alert situation of the spec; snapshot tests rely on them.
 
-After the raw data, still inside the same transaction, the scoring engine scores the book and
-backfills its health history (`history_dates`). This is the one storage module allowed to
-import the scoring layer (an explicit exception in pyproject's import-linter contract).
+After the raw data, still inside the same transaction, the caller's scorer (the scoring
+engine, handed in by `csm_tui.service.demo_book`: storage never imports scoring) scores the
+book and backfills its health history (`history_dates`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -45,6 +46,8 @@ _PAST_DAYS = 6 * 365
 _FUTURE_DAYS = 800
 
 ProgressFn = Callable[[int, int], None]
+#: A full rescore as of a date: (book, as_of, history_only). See `generate_demo`.
+DemoScorer = Callable[[Any, date, bool], None]
 
 SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
 _SEGMENT_P = (0.55, 0.30, 0.15)
@@ -1340,12 +1343,15 @@ def generate_demo(
     today: date | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
-    rescore: bool = True,
+    score: DemoScorer | None = None,
 ) -> DemoSummary:
     """Fill `book` with a demo book of `accounts` accounts (one transaction), then score it.
 
     Refuses a book that already has accounts unless `force`, which replaces all of its data
-    (playbook templates stay). Health history is computed when the scoring engine exists.
+    (playbook templates stay). `score(book, as_of, history_only)` — the scoring engine's full
+    rescore, passed in by a higher layer (storage never imports scoring) — runs inside the same
+    transaction for each health-history date and then for today; without it the book is
+    written unscored.
     """
     from csm_tui import clock
 
@@ -1360,11 +1366,12 @@ def generate_demo(
             "replace everything in this book with demo data."
         )
     rows, churned = build_demo_tables(accounts, seed, today)
-    passes = len(history_dates(today, accounts)) + 1 if rescore else 0
+    passes = len(history_dates(today, accounts)) + 1 if score else 0
     steps = _Steps(progress, sum(len(r) for r in rows.values()), accounts, passes)
     with book.write(durable=False):  # data and health history: all of it or none of it
         _write(book, rows, seed=seed, today=today, clear=bool(existing), steps=steps)
-        rescored = _compute_health(book, today, steps) if rescore else False
+        if score:
+            _compute_health(book, today, steps, score)
     return DemoSummary(
         path=Path(book.path),
         accounts=accounts,
@@ -1372,7 +1379,7 @@ def generate_demo(
         rows={table: len(r) for table, r in rows.items()},
         seed=seed,
         today=today,
-        rescored=rescored,
+        rescored=score is not None,
     )
 
 
@@ -1444,24 +1451,14 @@ def _search_index_rebuilt_after(conn) -> Iterator[None]:
 _FTS_INSERT_TRIGGER = "accounts_fts_ai"
 
 
-def _compute_health(book, today: date, steps: _Steps) -> bool:
-    """Score the new book and backfill its health history (the scoring engine's job).
-
-    Returns False when this csm has no scoring engine yet; the raw data is complete anyway.
-    """
-    try:
-        from csm_tui.scoring import engine
-    except ModuleNotFoundError as exc:
-        if exc.name != "csm_tui.scoring.engine":
-            raise
-        return False
+def _compute_health(book, today: date, steps: _Steps, score: DemoScorer) -> None:
+    """Score the new book and backfill its health history, inside the caller's transaction."""
     accounts = int(book.scalar("SELECT count(*) FROM accounts"))
     for as_of in history_dates(today, accounts):
-        engine.rescore_all(book, today=as_of, history_only=True)
+        score(book, as_of, True)
         steps.advance(accounts)
-    engine.rescore_all(book, today=today)
+    score(book, today, False)
     steps.advance(accounts)
-    return True
 
 
 def history_dates(today: date, accounts: int = 0) -> list[date]:

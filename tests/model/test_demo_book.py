@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from csm_tui.cli import main
-from csm_tui.storage.demo import generate_demo
+from csm_tui.service.demo_book import create_demo_book
 
 
 def test_model_report_on_a_demo_book(capsys, book):
-    summary = generate_demo(book, accounts=1000)
+    summary = create_demo_book(book, accounts=1000)
     code = main(["model", "report", "--db", str(book.path), "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err

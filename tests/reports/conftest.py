@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from csm_tui.storage.db import open_book
-from csm_tui.storage.demo import generate_demo
+from csm_tui.service.demo_book import create_demo_book
 
 DEMO_ACCOUNTS = 60
 
@@ -18,7 +18,7 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo book's file (read it; never write to it)."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     book = open_book(path)
-    generate_demo(book, accounts=DEMO_ACCOUNTS, today=date(2026, 11, 23))
+    create_demo_book(book, accounts=DEMO_ACCOUNTS, today=date(2026, 11, 23))
     book.close()
     return path
 

@@ -31,7 +31,7 @@ def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     book = open_book(path)
     try:
-        generate_demo(book, accounts=300, seed=11, today=TODAY, rescore=False)
+        generate_demo(book, accounts=300, seed=11, today=TODAY)
     finally:
         book.close()
     return path
@@ -158,7 +158,7 @@ def test_signals_before_renewal_separate_churned_from_renewed_but_not_perfectly(
 def test_every_alert_situation_is_planted_in_a_small_book(tmp_path: Path):
     book = open_book(tmp_path / "small.db")
     try:
-        generate_demo(book, accounts=60, seed=1, today=TODAY, rescore=False)
+        generate_demo(book, accounts=60, seed=1, today=TODAY)
         by_name = {r["name"]: r["id"] for r in book.query("SELECT id, name FROM accounts")}
         mau = {
             (r["account_id"], r["date"]): r["mau"]
@@ -222,11 +222,11 @@ def test_book_metadata_and_check_pass(demo_book: Path):
 def test_refuses_a_book_with_accounts_unless_forced(tmp_path: Path):
     book = open_book(tmp_path / "mine.db")
     try:
-        generate_demo(book, accounts=20, seed=1, today=TODAY, rescore=False)
+        generate_demo(book, accounts=20, seed=1, today=TODAY)
         with pytest.raises(UsageError, match="already has 20 accounts"):
-            generate_demo(book, accounts=30, seed=2, today=TODAY, rescore=False)
+            generate_demo(book, accounts=30, seed=2, today=TODAY)
         assert book.scalar("SELECT count(*) FROM accounts") == 20
-        generate_demo(book, accounts=30, seed=2, today=TODAY, force=True, rescore=False)
+        generate_demo(book, accounts=30, seed=2, today=TODAY, force=True)
         assert book.scalar("SELECT count(*) FROM accounts") == 30
         assert book.scalar("SELECT value FROM meta WHERE key = 'demo_seed'") == "2"
         assert book.scalar("SELECT count(*) FROM playbooks") > 0
@@ -236,7 +236,7 @@ def test_refuses_a_book_with_accounts_unless_forced(tmp_path: Path):
 
 def test_rejects_a_bad_account_count(book):
     with pytest.raises(UsageError, match="--accounts"):
-        generate_demo(book, accounts=0, rescore=False)
+        generate_demo(book, accounts=0)
 
 
 def test_history_dates_cover_a_year_and_last_week():
@@ -256,7 +256,6 @@ def test_progress_counts_up_to_the_total(tmp_path: Path):
             accounts=40,
             seed=1,
             today=TODAY,
-            rescore=False,
             progress=lambda done, total: seen.append((done, total)),
         )
     finally:
@@ -296,7 +295,7 @@ def test_csm_demo_scores_the_book_and_every_alert_situation_fires(isolated_env, 
 def test_search_index_covers_demo_accounts_and_still_follows_new_ones(tmp_path: Path):
     book = open_book(tmp_path / "s.db")
     try:
-        generate_demo(book, accounts=40, seed=1, today=TODAY, rescore=False)
+        generate_demo(book, accounts=40, seed=1, today=TODAY)
         found = book.query("SELECT id FROM accounts_fts WHERE accounts_fts MATCH 'orthwin'")
         assert [r["id"] for r in found] == ["ACC-000001"]
         with book.write() as conn:

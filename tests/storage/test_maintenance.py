@@ -27,7 +27,7 @@ TODAY = date(2026, 11, 23)
 def _make_book(path: Path, accounts: int = 30, seed: int = 1) -> Path:
     book = open_book(path)
     try:
-        generate_demo(book, accounts=accounts, seed=seed, today=TODAY, rescore=False)
+        generate_demo(book, accounts=accounts, seed=seed, today=TODAY)
     finally:
         book.close()
     return path

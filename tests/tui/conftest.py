@@ -43,12 +43,12 @@ def ui_book_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from datetime import date
 
     from csm_tui.storage.db import open_book
-    from csm_tui.storage.demo import generate_demo
+    from csm_tui.service.demo_book import create_demo_book
 
     path = tmp_path_factory.mktemp("ui-book") / "template.db"
     book = open_book(path)
     try:
-        generate_demo(
+        create_demo_book(
             book, accounts=UI_BOOK_ACCOUNTS, seed=UI_BOOK_SEED, today=date.fromisoformat(TEST_TODAY)
         )
     finally:

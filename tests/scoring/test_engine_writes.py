@@ -1,0 +1,79 @@
+"""The full rescore writes only the accounts whose scores changed, and the result is the same as
+scoring every account from scratch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from csm_tui.scoring.engine import rescore_all
+from csm_tui.scoring.measures import CURRENT_COLUMNS
+from tests.scoring.conftest import TODAY
+from tests.scoring.synth import build as build_synth
+
+SCORES = ", ".join(CURRENT_COLUMNS)
+_BLANK = """UPDATE accounts SET health_score = NULL, health_band = NULL, health_delta_7 = NULL,
+    health_delta_30 = NULL, churn_prob = NULL, risk_segment = NULL, risk_top10 = 0,
+    expansion_candidate = 0, last_touch_at = NULL, scored_at = NULL"""
+
+
+@pytest.fixture
+def synth(book):
+    build_synth(book, 300, seed=5)
+    return book
+
+
+def _scores(book) -> dict[str, tuple]:
+    return {r[0]: tuple(r[1:]) for r in book.query(f"SELECT id, {SCORES} FROM accounts")}
+
+
+def _change_inputs(book) -> None:
+    """Edits that move some scores (and the top-decile cut and segment averages with them)."""
+    with book.write() as conn:
+        conn.execute(
+            "UPDATE accounts SET onboarding_pct = 0, sponsor_engaged = 0 WHERE rowid % 5 = 0"
+        )
+        conn.execute("UPDATE accounts SET open_escalations = 3 WHERE rowid % 9 = 0")
+        conn.execute(
+            "DELETE FROM usage WHERE (account_id, date) IN "
+            "(SELECT account_id, max(date) FROM usage GROUP BY account_id LIMIT 40)"
+        )
+        # stored columns that disagree with the data: the next full rescore must correct them
+        conn.execute("UPDATE accounts SET health_score = 1, risk_top10 = 1 WHERE rowid % 13 = 0")
+        conn.execute(
+            "UPDATE accounts SET health_band = NULL, last_touch_at = '' WHERE rowid % 17 = 0"
+        )
+        conn.execute(
+            "UPDATE accounts SET health_delta_7 = 99, risk_segment = NULL WHERE rowid % 19 = 0"
+        )
+
+
+def test_incremental_full_rescores_equal_a_rescore_from_scratch(synth):
+    rescore_all(synth, today=TODAY - timedelta(days=7))
+    rescore_all(synth)
+    _change_inputs(synth)
+    rescore_all(synth)
+    incremental = _scores(synth)
+    with synth.write() as conn:
+        conn.execute(_BLANK)
+    rescore_all(synth)
+    scratch = _scores(synth)
+    assert incremental == scratch
+    assert synth.scalar("SELECT count(*) FROM accounts WHERE scored_at IS NULL") == 0
+
+
+def test_unchanged_accounts_are_not_rewritten(synth):
+    rescore_all(synth)
+    with synth.write() as conn:
+        conn.execute("UPDATE accounts SET scored_at = 'before'")
+    rescore_all(synth)  # same day, same data: nothing to write
+    assert synth.scalar("SELECT count(*) FROM accounts WHERE scored_at != 'before'") == 0
+    with synth.write() as conn:
+        conn.execute("UPDATE accounts SET open_escalations = 5 WHERE id = 'A0000007'")
+    before = _scores(synth)
+    rescore_all(synth)
+    after = _scores(synth)
+    rewritten = {r[0] for r in synth.query("SELECT id FROM accounts WHERE scored_at != 'before'")}
+    assert "A0000007" in rewritten
+    assert rewritten == {k for k in after if after[k] != before[k]}
