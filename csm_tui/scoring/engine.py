@@ -523,9 +523,10 @@ UPDATE accounts SET health_delta_7 = ?, health_delta_30 = ?, risk_segment = ?, r
 
 
 def _changed(new: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """Where a new score value differs from the stored one (NULL, NaN and "" are all "none")."""
+    """Where a new score value differs from the stored one (NaN and None both mean NULL)."""
     if current.dtype == object:
-        new = np.where(pd.isna(new), "", new).astype(object)
+        new = np.where(pd.isna(new), None, new).astype(object)
+        current = np.where(pd.isna(current), None, current).astype(object)
         return new != current
     new = new.astype(float)
     return ~((new == current) | (np.isnan(new) & np.isnan(current)))

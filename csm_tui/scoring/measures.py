@@ -171,6 +171,8 @@ CURRENT_COLUMNS = (
     "risk_segment", "risk_top10", "expansion_candidate", "last_touch_at",
 )  # fmt: skip
 _CURRENT_SQL = ", ".join(f"{col} AS current_{col}" for col in CURRENT_COLUMNS)
+#: Stored text scores keep NULL as None (not ""), so a stored "" still counts as a change.
+CURRENT_TEXT = frozenset({"current_health_band", "current_risk_segment", "current_last_touch_at"})
 
 
 def _queries() -> dict[str, str]:
@@ -191,7 +193,7 @@ TEXT_COLUMNS = frozenset({
     "account_id", "status", "segment", "renewal_date", "start_date", "activated_on",
     "last_touch_at", "last_touch_day", "last_qbr_day", "usage_date", "mau_prev_date", "nps_date", "left_on",
     "left_role", "left_name", "band", "prev_band",
-    "current_health_band", "current_risk_segment", "current_last_touch_at",
+    *CURRENT_TEXT,
 })  # fmt: skip
 
 
@@ -274,10 +276,18 @@ def _align(columns: dict[str, np.ndarray], part: dict[str, np.ndarray], accounts
     for name, values in part.items():
         if name == "account_id":
             continue
-        text = name in TEXT_COLUMNS
-        out = np.full(len(accounts), "" if text else np.nan, dtype=object if text else float)
+        out = np.full(
+            len(accounts), _missing(name), dtype=object if name in TEXT_COLUMNS else float
+        )
         out[at] = values[found]
         columns[name] = out
+
+
+def _missing(name: str) -> Any:
+    """The value of a column for an account the query returned no row for."""
+    if name in CURRENT_TEXT:
+        return None
+    return "" if name in TEXT_COLUMNS else np.nan
 
 
 def _read(conn: sqlite3.Connection, sql: str, params: dict) -> dict[str, np.ndarray]:
@@ -292,7 +302,9 @@ def _read(conn: sqlite3.Connection, sql: str, params: dict) -> dict[str, np.ndar
     out = {}
     for i, name in enumerate(names):
         column = table[:, i]
-        if name in TEXT_COLUMNS:
+        if name in CURRENT_TEXT:
+            out[name] = column.copy()
+        elif name in TEXT_COLUMNS:
             column = column.copy()
             column[column == None] = ""  # noqa: E711 (element-wise comparison)
             out[name] = column

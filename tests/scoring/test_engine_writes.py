@@ -44,6 +44,7 @@ def _change_inputs(book) -> None:
         conn.execute(
             "UPDATE accounts SET health_band = NULL, last_touch_at = '' WHERE rowid % 17 = 0"
         )
+        conn.execute("UPDATE accounts SET last_touch_at = '' WHERE last_touch_at IS NULL")
         conn.execute(
             "UPDATE accounts SET health_delta_7 = 99, risk_segment = NULL WHERE rowid % 19 = 0"
         )
