@@ -1,8 +1,8 @@
 """`csm` with no command: open the user's book (or `--demo`: the demo book) in the app.
 
 The demo book lives in its own file (`csm_tui.paths.demo_db_path()`); if it does not exist
-yet, engineer B's generator writes it first, with a progress bar in the terminal, before the
-app takes over the screen.
+yet, it is generated (scored, with its churn model trained) first, with a progress bar in the
+terminal, before the app takes over the screen.
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ from csm_tui.progress import ProgressFn, progress_bar
 
 def ensure_demo_book(progress: ProgressFn | None = None) -> Path:
     """The demo book's path, generating the book first if it has no accounts yet."""
+    from csm_tui.service.demo_book import create_demo_book, train_demo_model
     from csm_tui.storage.db import open_book
-    from csm_tui.service.demo_book import create_demo_book
 
     path = demo_db_path()
     book = open_book(path)
     try:
         if not book.scalar("SELECT count(*) FROM accounts"):
             create_demo_book(book, progress=progress)
+            train_demo_model(book)  # so churn risk shows from the first look
     finally:
         book.close()
     return path

@@ -39,6 +39,11 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace everything in a book that already has accounts",
     )
+    demo.add_argument(
+        "--no-model",
+        action="store_true",
+        help="skip training the churn model on the demo's renewal history",
+    )
     demo.set_defaults(func=run_demo)
 
     check = subparsers.add_parser(
@@ -94,8 +99,8 @@ def demo_path_from(args: argparse.Namespace) -> Path:
 def run_demo(args: argparse.Namespace) -> int:
     """Generate the demo book and say what was written."""
     from csm_tui.progress import progress_bar
+    from csm_tui.service.demo_book import create_demo_book, train_demo_model
     from csm_tui.storage.db import open_book
-    from csm_tui.service.demo_book import create_demo_book
     from csm_tui.storage.demo import DEFAULT_ACCOUNTS, DEFAULT_SEED
 
     path = demo_path_from(args)
@@ -107,6 +112,7 @@ def run_demo(args: argparse.Namespace) -> int:
             summary = create_demo_book(
                 book, accounts=accounts, seed=seed, force=args.force, progress=update
             )
+        trained = not args.no_model and train_demo_model(book)
     finally:
         book.close()
     rows = summary.rows
@@ -124,6 +130,8 @@ def run_demo(args: argparse.Namespace) -> int:
         print("  Health scores, alerts and 12 months of health history computed.")
     else:
         print("  Health not scored yet: run `csm score` to compute scores and alerts.")
+    if trained:
+        print("  Churn model trained on the book's renewal history (see `csm model report`).")
     opener = "csm --demo" if path == _demo_default() else f"csm --db {path}"
     print(f"Open it with: {opener}")
     return 0
