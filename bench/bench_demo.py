@@ -23,8 +23,8 @@ os.environ.setdefault("CSM_TODAY", "2026-11-23")
 
 def one_run(accounts: int, workdir: Path) -> tuple[float, float, int]:
     """(seconds until the raw data was written, total seconds, rows written) for one book."""
-    from csm_tui.storage.db import open_book
     from csm_tui.service.demo_book import create_demo_book
+    from csm_tui.storage.db import open_book
 
     path = workdir / f"demo-{accounts}-{time.monotonic_ns()}.db"
     marks: list[tuple[int, float]] = []

@@ -72,8 +72,8 @@ def book_path(size: int) -> Path:
 
 def build_demo(path: Path, size: int) -> None:
     """Engineer B's demo book (scored by the engine)."""
-    from csm_tui.storage.db import open_book
     from csm_tui.service.demo_book import create_demo_book
+    from csm_tui.storage.db import open_book
 
     book = open_book(path)
     create_demo_book(book, accounts=size, seed=11, today=TODAY)

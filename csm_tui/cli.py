@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  … and {more} more", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("csm: interrupted; nothing half-written (each change is one transaction).",
-              file=sys.stderr)
+        print(
+            "csm: interrupted; nothing half-written (each change is one transaction).",
+            file=sys.stderr,
+        )
         return 130
     except BrokenPipeError:
         return 0

@@ -25,8 +25,9 @@ def _rate_column():
 
 
 @contextmanager
-def progress_bar(description: str, total: int = 0, *, enabled: bool | None = None
-                 ) -> Iterator[ProgressFn]:
+def progress_bar(
+    description: str, total: int = 0, *, enabled: bool | None = None
+) -> Iterator[ProgressFn]:
     """Yield a callback `update(done, total)`; draws a bar on stderr only if it is a TTY."""
     if enabled is None:
         enabled = sys.stderr.isatty()

@@ -154,8 +154,8 @@ def main() -> int:
     """Build the demo book, render every screen, print what was written."""
     os.environ["CSM_TODAY"] = TODAY
     sys.path.insert(0, str(ROOT))
-    from csm_tui.storage.db import open_book
     from csm_tui.service.demo_book import create_demo_book
+    from csm_tui.storage.db import open_book
 
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

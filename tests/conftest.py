@@ -43,7 +43,9 @@ def book(db_path: Path):
 @pytest.fixture(scope="session")
 def telco_csv() -> Path:
     """The public IBM Telco churn file shipped in ../shared/data (never copied into the repo)."""
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "telco_customer_churn.csv"
+    path = (
+        Path(__file__).resolve().parents[1].parent / "shared" / "data" / "telco_customer_churn.csv"
+    )
     if not path.exists():
         pytest.fail(f"expected the shared Telco data set at {path}")
     return path

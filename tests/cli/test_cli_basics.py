@@ -21,8 +21,21 @@ def test_help_lists_every_command() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "csm_tui", "--help"], capture_output=True, text=True
     ).stdout
-    for command in ("demo", "import", "export", "check", "backup", "restore", "score",
-                    "alerts", "model", "config", "report", "log", "set"):
+    for command in (
+        "demo",
+        "import",
+        "export",
+        "check",
+        "backup",
+        "restore",
+        "score",
+        "alerts",
+        "model",
+        "config",
+        "report",
+        "log",
+        "set",
+    ):
         assert command in out, command
 
 
@@ -31,7 +44,8 @@ def test_a_book_that_is_not_sqlite_is_refused_cleanly(tmp_path) -> None:
     bogus.write_text("these are my meeting notes, not a database\n" * 10)
     result = subprocess.run(
         [sys.executable, "-m", "csm_tui", "check", "--db", str(bogus)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "not a csm book" in result.stderr

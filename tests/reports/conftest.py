@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from csm_tui.storage.db import open_book
 from csm_tui.service.demo_book import create_demo_book
+from csm_tui.storage.db import open_book
 
 DEMO_ACCOUNTS = 60
 

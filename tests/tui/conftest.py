@@ -42,8 +42,8 @@ def ui_book_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture book, built once per test session. Never write to it: use `ui_book`."""
     from datetime import date
 
-    from csm_tui.storage.db import open_book
     from csm_tui.service.demo_book import create_demo_book
+    from csm_tui.storage.db import open_book
 
     path = tmp_path_factory.mktemp("ui-book") / "template.db"
     book = open_book(path)
