@@ -4,7 +4,10 @@
 
 For each book size: the median (and 90th percentile) of `--single` edits, each a real UPDATE
 plus `rescore_account` in ONE durable transaction (synchronous=FULL, as a user's edit), and
-the median of `--full` full rescores (`rescore_all`, skipped for sizes where `--full 0`).
+the median of `--full` full rescores (`rescore_all`, skipped for sizes where `--full 0`) of
+the same day (nothing changed since the last one: the cheapest case, as after a re-run), and
+the median of `--next-day` full rescores of the following day, each on a fresh copy of the
+book (the daily rescore: days-since measures, deltas and the history row all move).
 Targets (issue 3): single edit ≤ 20 ms median at 1,000,000 accounts; full rescore of
 1,000,000 accounts ≤ 10 s.
 
@@ -117,6 +120,32 @@ def bench_full(book, runs: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
+def bench_next_day(size: int, runs: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of the next day's full rescore, each on a fresh copy."""
+    import shutil
+    from datetime import timedelta
+
+    from csm_tui.scoring.engine import rescore_all
+    from csm_tui.storage.db import open_book
+
+    tomorrow = date.fromisoformat(TODAY) + timedelta(days=1)
+    copy = OUT / f"next_day_{size}.db"
+    wall, cpu = [], []
+    for _ in range(runs):
+        for leftover in OUT.glob(copy.name + "*"):
+            leftover.unlink()
+        shutil.copyfile(book_path(size), copy)
+        book = open_book(copy)
+        started, started_cpu = time.perf_counter(), time.process_time()
+        rescore_all(book, today=tomorrow)
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+        book.close()
+    for leftover in OUT.glob(copy.name + "*"):
+        leftover.unlink()
+    return statistics.median(wall), statistics.median(cpu)
+
+
 def main() -> int:
     """Run the benchmark and print one line per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -124,6 +153,9 @@ def main() -> int:
     parser.add_argument("--single", type=int, default=50, help="edits timed per size")
     parser.add_argument(
         "--full", type=int, default=3, help="full rescores timed per size (0: skip)"
+    )
+    parser.add_argument(
+        "--next-day", type=int, default=0, help="next-day full rescores timed per size"
     )
     parser.add_argument("--full-min-size", type=int, default=1000, help="skip full below this size")
     args = parser.parse_args()
@@ -142,9 +174,12 @@ def main() -> int:
         if args.full and size >= args.full_min_size:
             wall, cpu = bench_full(book, args.full)
             line += f"; rescore_all median {wall:.1f} s (CPU {cpu:.1f} s, n={args.full})"
+        book.close()
+        if args.next_day and size >= args.full_min_size:
+            wall, cpu = bench_next_day(size, args.next_day)
+            line += f"; next day median {wall:.1f} s (CPU {cpu:.1f} s, n={args.next_day})"
         line += f"; load {os.getloadavg()[0]:.1f}"
         print(line, flush=True)
-        book.close()
     return 0
 
 

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from csm_tui.errors import CsmError
 from csm_tui.screens.base import ReportsWorkerErrors
@@ -27,6 +27,7 @@ from csm_tui.screens.triage_forms import (
 )
 from csm_tui.service import triage
 from csm_tui.service.triage import AlertPage, AlertRow, UndoToken
+from csm_tui.widgets.book_header import BookHeader
 
 SEVERITY_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 COLUMN_WIDTHS = {"account": 22, "rule": 24, "why": 44}
@@ -92,7 +93,7 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
 
     def compose(self) -> ComposeResult:
         """Summary line, the alerts table, the highlighted alert's detail."""
-        yield Header()
+        yield BookHeader("Alerts")
         yield Label("Alerts — loading…", id="alerts-summary")
         table = DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
         table.add_column(" ", key="sel", width=1)

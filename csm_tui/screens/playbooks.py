@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from csm_tui.errors import CsmError
@@ -25,6 +25,7 @@ from csm_tui.screens.save_plan import ClosePlanForm
 from csm_tui.screens.triage_forms import report_refusal, session_book, session_reader
 from csm_tui.service import plans
 from csm_tui.service.plans import PlaybookTemplate, SavePlanSummary, TaskItem
+from csm_tui.widgets.book_header import BookHeader
 from csm_tui.widgets.checklist import Checklist
 
 
@@ -79,7 +80,7 @@ class PlaybooksScreen(ReportsWorkerErrors, Screen):
 
     def compose(self) -> ComposeResult:
         """Two panes."""
-        yield Header()
+        yield BookHeader("Playbooks")
         with Horizontal():
             with Vertical(classes="pane", id="templates-pane"):
                 yield Label("Playbook templates  (e edits)", classes="pane-title")

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Footer, Label, Static
 
 from csm_tui.errors import CsmError
 from csm_tui.screens.alerts import clip, open_account
@@ -22,6 +22,7 @@ from csm_tui.screens.base import ReportsWorkerErrors
 from csm_tui.screens.triage_forms import report_refusal, session_book, session_reader
 from csm_tui.service import renewals
 from csm_tui.service.renewals import RenewalItem, RenewalsView, format_money
+from csm_tui.widgets.book_header import BookHeader
 from csm_tui.widgets.timeline import RenewalTimeline, TimelineMarker
 
 BAND_STYLES = {"green": "green", "yellow": "yellow", "red": "bold red"}
@@ -84,7 +85,7 @@ class RenewalsScreen(ReportsWorkerErrors, Screen):
 
     def compose(self) -> ComposeResult:
         """Title, totals, timeline, list."""
-        yield Header()
+        yield BookHeader("Renewals")
         yield Label("Renewals — loading…", id="renewals-title")
         yield Static("", id="renewals-totals")
         yield RenewalTimeline(id="timeline")

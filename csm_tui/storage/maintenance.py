@@ -103,9 +103,10 @@ def check_book(path: Path) -> CheckReport:
     if path.is_file() and path.stat().st_size == 0:
         report.problems.append(f"{path}: is an empty file (0 bytes), not a csm book.")
         return report
+    if path.is_file():
+        report.size_bytes = path.stat().st_size
     try:
         check_header(path)
-        report.size_bytes = path.stat().st_size
         with _readonly(path) as conn:
             _check_schema(conn, report)
             if report.ok:
