@@ -2,7 +2,7 @@
 
     python3 bench/bench_metrics.py [--sizes 1000,10000,100000] [--repeat 3]
 
-Books come from the demo generator (engineer B) without the scoring pass, plus a synthetic
+Books come from the demo generator without the scoring pass, plus a synthetic
 monthly health history (one snapshot per account per month for a year) so the trend and
 health-at-renewal queries have the volume a scored book has. Prints the median of
 `--repeat` runs of each operation, with the book size named.

@@ -7,7 +7,7 @@
 For each size, in a fresh process: time to the first frame with rows visible (from creating
 CsmApp, and end to end from process start), then medians of page-down, sort and filter
 keystroke latency (key press → the new rows are on screen). A bare Textual app's first frame
-is measured in the same run for comparison. Books: 1k is engineer B's demo book; larger ones
+is measured in the same run for comparison. Books: 1k is the demo book; larger ones
 are a fast synthetic accounts-only book (scores, bands, renewals; the FTS index filled by the
 schema's triggers), cached under bench/out/.
 """

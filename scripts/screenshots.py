@@ -2,7 +2,7 @@
 
     python3 scripts/screenshots.py            # writes screenshots/*.svg (for the README)
 
-The book is engineer B's demo (fixed seed, CSM_TODAY fixed), built in a temporary directory;
+The book is the demo (fixed seed, CSM_TODAY fixed), built in a temporary directory;
 the app runs headless at 120×40. Screens of other engineers (alerts, renewals, playbooks,
 dashboard, save plan) are included when they are installed.
 """

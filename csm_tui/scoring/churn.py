@@ -538,6 +538,12 @@ def fit_report(
 
 
 # -- the trained model ---------------------------------------------------------------------------
+#: Rows per pipeline call when scoring many accounts. Boosting walks every tree over every row:
+#: over the whole 84k-row book the 44 MB design matrix is re-read from memory once per tree
+#: (2.0 s CPU); in blocks that stay in cache, 0.5 s. Each row's score is unchanged.
+PREDICT_CHUNK = 8192
+
+
 class CalibratedModel:
     """The chosen pipeline refitted on every row, with a calibrator learnt from its
     out-of-fold scores. One pipeline to run per prediction (a few ms for one account)."""
@@ -550,7 +556,13 @@ class CalibratedModel:
         """Class probabilities (retained, churned) per row of `model_input` order."""
         # the features were validated when typed: skip sklearn's per-call checks (ms per call)
         with single_threaded(), sklearn.config_context(skip_parameter_validation=True):
-            churn = self.calibrator.predict(self.pipeline.decision_function(X))
+            score = np.concatenate(
+                [
+                    self.pipeline.decision_function(X[start : start + PREDICT_CHUNK])
+                    for start in range(0, len(X), PREDICT_CHUNK)
+                ]
+            )
+            churn = self.calibrator.predict(score)
         return np.column_stack([1 - churn, churn])
 
 

@@ -251,12 +251,12 @@ def measures_frame(
         conn.executemany("INSERT OR IGNORE INTO _score_ids VALUES (?)", ((i,) for i in account_ids))
         where = "{col} IN (SELECT id FROM _score_ids)"
     columns: dict[str, np.ndarray] = {}
-    accounts: pd.Index | None = None
+    accounts: _AccountKeys | None = None
     for name, sql in _queries().items():
         col = {"accounts": "a.id", "history": "u.account_id"}.get(name, "account_id")
         part = _read(conn, sql.format(where=where.format(col=col)), params)
         if accounts is None:
-            columns, accounts = part, pd.Index(part["account_id"], dtype=object)
+            columns, accounts = part, _AccountKeys(part["account_id"])
         else:
             _align(columns, part, accounts)
     facts = derive(columns, as_of)
@@ -267,17 +267,37 @@ def measures_frame(
     return frame.set_index(pd.Index(columns["account_id"], name="id"), drop=False)
 
 
-def _align(columns: dict[str, np.ndarray], part: dict[str, np.ndarray], accounts: pd.Index) -> None:
-    """Add a query's columns to `columns` as a left join of the accounts on account id (one
-    hash table over the accounts, built once); accounts without a row get NaN or ""."""
-    at = accounts.get_indexer(part["account_id"])
-    found = at >= 0
-    at = at[found]
+class _AccountKeys:
+    """Finds account ids' rows in the accounts query: ids as fixed-width numpy strings, sorted
+    once, then binary-searched in C (a pandas object index re-hashes every id of every part)."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        keys = ids.astype(str)
+        self.size = len(keys)
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = keys[self.order]
+
+    def rows_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row of each found id in the accounts query, mask of the ids found)."""
+        keys = ids.astype(str)
+        if self.size == 0 or len(keys) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(len(keys), dtype=bool)
+        pos = np.minimum(np.searchsorted(self.sorted, keys), self.size - 1)
+        found = self.sorted[pos] == keys
+        return self.order[pos[found]], found
+
+
+def _align(
+    columns: dict[str, np.ndarray], part: dict[str, np.ndarray], accounts: _AccountKeys
+) -> None:
+    """Add a query's columns to `columns` as a left join of the accounts on account id;
+    accounts without a row get NaN, "" or None (see `_missing`)."""
+    at, found = accounts.rows_of(part["account_id"])
     for name, values in part.items():
         if name == "account_id":
             continue
         out = np.full(
-            len(accounts), _missing(name), dtype=object if name in TEXT_COLUMNS else float
+            accounts.size, _missing(name), dtype=object if name in TEXT_COLUMNS else float
         )
         out[at] = values[found]
         columns[name] = out

@@ -3,13 +3,12 @@ renewal card, stakeholders, usage, tickets, NPS, timeline, alerts, tasks and sav
 
 `e` `n` `l` `r` open forms that save through `csm_tui.service.edits` (write → rescore →
 EditResult); the screen then re-reads the account and a toast says what changed, e.g.
-"Health 71 → 58 (yellow); alert opened: champion left". `b`/`p` open engineer F's
+"Health 71 → 58 (yellow); alert opened: champion left". `b`/`p` open the
 apply-playbook and save-plan forms.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import date
 
 from rich.text import Text
@@ -31,18 +30,6 @@ from csm_tui.widgets.book_header import BookHeader
 from csm_tui.widgets.health_bar import band_color
 from csm_tui.widgets.health_gauge import HealthGauge
 from csm_tui.widgets.trend_plot import TrendPlot
-
-F_FORMS = {
-    "b": ("csm_tui.screens.apply_playbook", "ApplyPlaybookForm"),
-    "p": ("csm_tui.screens.save_plan", "SavePlanForm"),
-}
-
-
-def _has(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 class AccountScreen(ReportsWorkerErrors, Screen):
@@ -202,12 +189,6 @@ class AccountScreen(ReportsWorkerErrors, Screen):
             self.query_one(f"#{name}", Static).update(text)
 
     # -- keys ------------------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        keys = {"playbook": "b", "save_plan": "p"}
-        if action in keys and not _has(F_FORMS[keys[action]][0]):
-            return None  # engineer F's form is not part of this build: key unbound
-        return True
-
     def _account_name(self) -> str:
         return self.view.name if self.view else self.account_id
 
@@ -250,20 +231,23 @@ class AccountScreen(ReportsWorkerErrors, Screen):
         self.app.push_screen(NpsForm(self._account_name(), submit), self._saved)
 
     def action_playbook(self) -> None:
-        """Apply a playbook: its steps become tasks (engineer F's form)."""
-        form = _f_form("b")(self.account_id, self._account_name())
-        self.app.push_screen(form, lambda result: self._after_f_form(result))
+        """Apply a playbook: its steps become tasks with due dates from the offsets."""
+        from csm_tui.screens.apply_playbook import ApplyPlaybookForm
+
+        form = ApplyPlaybookForm(self.account_id, self._account_name())
+        self.app.push_screen(form, self._after_plan_form)
 
     def action_save_plan(self) -> None:
-        """Create a save plan for this account (engineer F's form)."""
-        form = _f_form("p")(self.account_id)
-        self.app.push_screen(form, lambda result: self._after_f_form(result))
+        """Create a save plan for this account, prefilled from its alerts and scores."""
+        from csm_tui.screens.save_plan import SavePlanForm
+
+        self.app.push_screen(SavePlanForm(self.account_id), self._after_plan_form)
 
     def action_back(self) -> None:
         """Back to where the account was opened from."""
         self.dismiss() if self.is_modal else self.app.pop_screen()
 
-    def _after_f_form(self, result) -> None:
+    def _after_plan_form(self, result) -> None:
         if result is not None:
             self.load()
             self.app.refresh_summary()  # type: ignore[attr-defined]
@@ -275,11 +259,6 @@ class AccountScreen(ReportsWorkerErrors, Screen):
         self.notify(result.summary() or "Saved.", title=f"Saved · {result.account_name}", timeout=6)
         self.load()
         self.app.refresh_summary()  # type: ignore[attr-defined]
-
-
-def _f_form(key: str):
-    module, name = F_FORMS[key]
-    return getattr(importlib.import_module(module), name)
 
 
 def _check_time(text: str) -> str:

@@ -1,4 +1,4 @@
-"""A small demo book (engineer B's generator, scored by the engine), built once per session."""
+"""A small demo book (the demo generator, scored by the engine), built once per session."""
 
 from __future__ import annotations
 

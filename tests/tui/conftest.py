@@ -21,7 +21,7 @@ from tests.conftest import TEST_TODAY
 
 #: Terminal size of snapshot and Pilot tests.
 SIZE = (120, 40)
-#: The UI fixture book: engineer B's demo generator at this size and seed, scored as of
+#: The UI fixture book: the demo generator at this size and seed, scored as of
 #: TEST_TODAY — deterministic, and it holds every alert situation of SPEC.md.
 UI_BOOK_ACCOUNTS = 60
 UI_BOOK_SEED = 7

@@ -135,4 +135,4 @@ async def test_real_app_account_p_then_enter_creates_a_plan(app_factory, ui_book
         assert app.screen.draft.risk_level == "high"  # a red account
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
-        assert app.session.book.scalar(plans_of, (account,)) == before + 1
+        await wait_for(pilot, lambda: app.session.book.scalar(plans_of, (account,)) == before + 1)
