@@ -6,6 +6,11 @@ thread; workers report failures here (`on_worker_state_changed`), which turns th
 notice and keeps the app running. The app polls the book's data version about once a second
 and refreshes the current screen when another process (or an edit) committed.
 
+Long jobs — the daily full rescore (started on its own when the book was last scored before
+today), `ctrl+r` rescore and `ctrl+o` import — run one at a time in the "jobs" worker group.
+The app holds the running job as `job`; a `JobProgress` line, mounted on whichever screen is
+current, shows it; the worker only posts messages (throttled to ~10 a second).
+
 Nothing heavy is imported here: pandas and scikit-learn load only when a screen needs them.
 """
 
@@ -21,12 +26,14 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import Screen, SystemModalScreen
 from textual.worker import Worker, WorkerState
 
+from csm_tui import clock
 from csm_tui.errors import CsmError
 from csm_tui.service.book_session import BookSession
 from csm_tui.service.portfolio import BookSummary, account_count, book_summary
+from csm_tui.widgets.job_progress import JobProgress, JobState, ProgressThrottle
 
 #: Screens by key: (mode name, module, class). A screen whose module is absent keeps its key
 #: unbound (hidden from the footer and help) rather than showing an empty placeholder.
@@ -39,6 +46,8 @@ SCREENS = {
 }
 #: Themes `ctrl+t` cycles through (all shipped with Textual).
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "dracula", "solarized-light")
+#: How many of a rejected import's `FILE:ROW: field: problem` lines a notice shows.
+PROBLEMS_SHOWN = 5
 
 
 def screen_available(module: str) -> bool:
@@ -69,10 +78,14 @@ class CsmApp(App):
         Binding("5", "show('5')", "Dashboard", id="app.dashboard"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("ctrl+t", "next_theme", "Theme", show=False, id="app.theme"),
+        Binding("ctrl+r", "rescore", "Rescore book", show=False, id="app.rescore"),
+        Binding("ctrl+o", "import_file", "Import a file", show=False, id="app.import"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
     book_summary: reactive[BookSummary | None] = reactive(None)
+    #: The long job running now (None when idle); `JobProgress` widgets watch it.
+    job: reactive[JobState | None] = reactive(None)
 
     class BookChanged(Message):
         """Another connection committed to the book."""
@@ -91,12 +104,38 @@ class CsmApp(App):
             super().__init__()
             self.accounts = accounts
 
+    class RescoreDue(Message):
+        """The book was last fully rescored before today."""
+
+    class JobProgressed(Message):
+        """A job's worker got further (posted at most ~10 times a second)."""
+
+        def __init__(self, label: str, unit: str, done: int, total: int) -> None:
+            super().__init__()
+            self.label, self.unit, self.done, self.total = label, unit, done, total
+
+    class JobEnded(Message):
+        """The job's worker finished; `notice` says what it did (None when it failed: the
+        worker's error is reported on its own); `changed` when it wrote to the book."""
+
+        def __init__(
+            self,
+            notice: str | None = None,
+            *,
+            title: str = "",
+            severity: str = "information",
+            changed: bool = False,
+        ) -> None:
+            super().__init__()
+            self.notice, self.title, self.severity, self.changed = notice, title, severity, changed
+
     def __init__(self, db_path: Path, *, poll_interval: float = 1.0, demo: bool = False) -> None:
         super().__init__()
         self.db_path = Path(db_path)
         self.session = BookSession(self.db_path)
         self.poll_interval = poll_interval
         self.demo = demo
+        self._daily_checked: object = None  # the day the daily rescore was last checked for
         self.available = {key: spec for key, spec in SCREENS.items() if screen_available(spec[1])}
         for mode, module, name in self.available.values():
             self.add_mode(mode, _screen_factory(module, name))
@@ -106,6 +145,7 @@ class CsmApp(App):
         self._apply_keymap()
         self.switch_mode("portfolio")
         self._open_book()
+        self.screen_change_signal.subscribe(self, self._show_job_progress)
         self.set_interval(self.poll_interval, self._poll, name="watch the book for changes")
 
     def on_unmount(self) -> None:
@@ -159,11 +199,15 @@ class CsmApp(App):
         self.session.close()
         self.db_path = Path(path)
         self.session = BookSession(self.db_path)
+        self._daily_checked = None  # a different book: is its rescore due?
         self.post_message(self.BookChanged())
 
     # -- refresh ---------------------------------------------------------------------------------
     def _poll(self) -> None:
         self._check_changes()
+        if self._daily_checked != clock.today() and self.job is None:
+            self._daily_checked = clock.today()
+            self._check_rescore_due()
 
     @work(
         thread=True,
@@ -199,6 +243,128 @@ class CsmApp(App):
     def on_csm_app_summary_loaded(self, event: SummaryLoaded) -> None:
         self.book_summary = event.summary
 
+    # -- long jobs: full rescore, import ---------------------------------------------------------
+    @work(
+        thread=True,
+        exclusive=True,
+        group="app.daily",
+        exit_on_error=False,
+        name="checking when the book was last scored",
+    )
+    def _check_rescore_due(self) -> None:
+        from csm_tui.service.jobs import rescore_is_stale
+
+        if rescore_is_stale(self.session.reader, clock.today()):
+            self.post_message(self.RescoreDue())
+
+    def on_csm_app_rescore_due(self, event: RescoreDue) -> None:
+        if self.job is None:  # a job already running (an import) rescores anyway
+            self._start_job("Rescoring the book", "accounts")
+            self._rescore_job(daily=True)
+
+    def action_rescore(self) -> None:
+        """Rescore the whole book now, in the background."""
+        if self._start_job("Rescoring the book", "accounts"):
+            self._rescore_job(daily=False)
+
+    def action_import_file(self) -> None:
+        """Ask for a file to import (the import then runs in the background)."""
+        from csm_tui.screens.forms.import_file import ImportForm
+
+        if not isinstance(self.screen, ImportForm):
+            self.push_screen(ImportForm(), self._import_chosen)
+
+    def _import_chosen(self, request) -> None:
+        if request is not None and self._start_job(_import_label(request), "rows"):
+            self._import_job(request)
+
+    def _start_job(self, label: str, unit: str) -> bool:
+        """Mark a job as running (False, with a notice, while another one still is)."""
+        if self.job is not None:
+            self.notify(
+                f"{self.job.label} is still running; try again when it has finished.",
+                severity="warning",
+                timeout=4,
+            )
+            return False
+        self.job = JobState(label, unit)
+        self._show_job_progress(self.screen)
+        return True
+
+    def _show_job_progress(self, screen: Screen) -> None:
+        """Give `screen` a progress line while a job runs (it watches `job` from then on)."""
+        if self.job is None or isinstance(screen, SystemModalScreen):
+            return  # idle, or the command palette: its own layout
+        if not screen.query(JobProgress):
+            screen.mount(JobProgress())
+
+    def _reporter(self, label: str, unit: str) -> ProgressThrottle:
+        """A progress callback for a job's worker thread: messages, never widget calls."""
+
+        def send(done: int, total: int) -> None:
+            self.post_message(self.JobProgressed(label, unit, done, total))
+
+        return ProgressThrottle(send)
+
+    def on_csm_app_job_progressed(self, event: JobProgressed) -> None:
+        if self.job is not None:
+            self.job = self.job.advanced(event.label, event.unit, event.done, event.total)
+
+    @work(thread=True, exclusive=True, group="jobs", exit_on_error=False, name="rescoring the book")
+    def _rescore_job(self, daily: bool) -> None:
+        from csm_tui.service import jobs
+
+        ended = self.JobEnded()
+        try:
+            book = self.session.book
+            label = f"Rescoring {jobs.accounts_in_book(book):,} accounts"
+            start = f"{label} for today…" if daily else f"{label}…"
+            self.call_from_thread(self.notify, start, title="Rescore", timeout=4)
+            summary = jobs.rescore_book(book, self._reporter(label, "accounts"))
+            ended = self.JobEnded(jobs.rescore_message(summary), title="Rescore", changed=True)
+        finally:
+            self.post_message(ended)
+
+    @work(thread=True, exclusive=True, group="jobs", exit_on_error=False, name="importing the file")
+    def _import_job(self, request) -> None:
+        from csm_tui.service import jobs
+
+        ended = self.JobEnded()
+        try:
+            outcome = jobs.import_into_book(
+                self.session.book,
+                request.path,
+                request.kind,
+                self._reporter(_import_label(request), "rows"),
+                request.dry_run,
+                rescore_progress=self._reporter("Rescoring the book", "accounts"),
+            )
+            ended = self.JobEnded(
+                outcome.summary(),
+                title="Import",
+                severity="warning" if outcome.rescore_error else "information",
+                changed=not outcome.dry_run,
+            )
+        finally:
+            self.post_message(ended)
+
+    def on_csm_app_job_ended(self, event: JobEnded) -> None:
+        self.job = None
+        if event.notice:
+            self.notify(
+                event.notice, title=event.title, severity=event.severity, timeout=8, markup=False
+            )
+        if event.changed:
+            self._leave_welcome()
+            self.post_message(self.BookChanged())
+
+    def _leave_welcome(self) -> None:
+        """The book has data now: the first-run welcome gives way to the portfolio."""
+        from csm_tui.screens.welcome import WelcomeScreen
+
+        if isinstance(self.screen, WelcomeScreen):
+            self.screen.dismiss(None)
+
     # -- failures --------------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures become notices; the app keeps running."""
@@ -206,7 +372,14 @@ class CsmApp(App):
             return
         error = event.worker.error
         if isinstance(error, CsmError):
-            self.notify(error.message, title="Nothing changed", severity="error", timeout=10)
+            problems = getattr(error, "problems", None) or []
+            self.notify(
+                _with_problems(error.message, problems),
+                title="Nothing changed",
+                severity="error",
+                timeout=20 if problems else 10,
+                markup=False,  # file names and cells are the user's text, not markup
+            )
             return
         what = event.worker.name or "working on the book"
         detail = f" ({type(error).__name__}: {error})" if os.environ.get("CSM_DEBUG") else ""
@@ -289,6 +462,21 @@ class CsmApp(App):
         current = THEMES.index(self.theme) if self.theme in THEMES else -1
         self.theme = THEMES[(current + 1) % len(THEMES)]
         self.notify(f"Theme: {self.theme}", timeout=2)
+
+
+def _with_problems(message: str, problems: list[str]) -> str:
+    """A rejected import's message with its first `FILE:ROW: field: problem` lines."""
+    if not problems:
+        return message
+    lines = [message, *problems[:PROBLEMS_SHOWN]]
+    if len(problems) > PROBLEMS_SHOWN:
+        lines.append(f"… and {len(problems) - PROBLEMS_SHOWN:,} more (`csm import` lists all)")
+    return "\n".join(lines)
+
+
+def _import_label(request) -> str:
+    """ "Importing accounts.csv" / "Checking accounts.csv" (a dry run)."""
+    return f"{'Checking' if request.dry_run else 'Importing'} {request.path.name}"
 
 
 def _is_portfolio(screen: Screen) -> bool:

@@ -84,6 +84,18 @@ def book_actions() -> list[BookAction]:
             _portfolio(PortfolioQuery(advocates=True, sort="arr", descending=True)),
         ),
     ]
+    actions += [
+        BookAction(
+            "Rescore the whole book now",
+            "Recompute every health score, risk and alert in the background (ctrl+r)",
+            lambda app: app.action_rescore(),
+        ),
+        BookAction(
+            "Import a file…",
+            "Accounts, contacts, usage, tickets, NPS… from CSV/JSON; all rows or none (ctrl+o)",
+            lambda app: app.action_import_file(),
+        ),
+    ]
     if _has("csm_tui.screens.dashboard"):
         actions.append(
             BookAction(

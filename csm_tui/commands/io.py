@@ -12,20 +12,6 @@ from pathlib import Path
 
 from csm_tui.errors import CsmError, UsageError
 
-#: Kinds the health score and alert rules read: importing one triggers a full rescore. Health,
-#: alerts, save plans and tasks do not feed the score, so importing them keeps the book's (or
-#: the file's) scores and alerts exactly as they are — which also makes rebuilding a book from
-#: its exports, in IMPORT_ORDER, give back the same health history and alerts.
-_FEEDS_SCORES = {
-    "accounts",
-    "contacts",
-    "usage",
-    "tickets",
-    "nps",
-    "timeline",
-    "renewals",
-    "objectives",
-}
 _PREVIEW = 10
 
 
@@ -124,7 +110,7 @@ def run_import(args: argparse.Namespace) -> int:
     from csm_tui.cli import db_path_from
     from csm_tui.progress import progress_bar
     from csm_tui.storage.importer import import_file, read_source
-    from csm_tui.storage.kinds import kind_named
+    from csm_tui.storage.kinds import SCORED_KINDS, kind_named
     from csm_tui.storage.mapping import parse_map_options
 
     kind = kind_named(args.kind)
@@ -145,7 +131,7 @@ def run_import(args: argparse.Namespace) -> int:
             )
         target.keep = not args.dry_run  # committed: never remove it from here on
         _print_result(result)
-        if not args.dry_run and not args.no_rescore and kind.name in _FEEDS_SCORES:
+        if not args.dry_run and not args.no_rescore and kind.name in SCORED_KINDS:
             return _rescore(target.book)
     return 0
 

@@ -269,7 +269,9 @@ SELECT account_id, rule FROM (
 def blocked_pairs(conn: sqlite3.Connection) -> set[tuple[str, str]]:
     """(account, rule) pairs that cannot open an alert now: one is live, or the latest closed
     one has not seen its condition clear (the same test as `apply_alerts`)."""
-    return {(r[0], r[1]) for r in conn.execute(_BLOCKED_SQL)}
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain (account, rule) tuples, straight into the set
+    return set(cursor.execute(_BLOCKED_SQL))
 
 
 def _json_value(value):

@@ -21,6 +21,8 @@ Windows are per row (each row has its own as-of date), so the SQL joins a point 
 
 from __future__ import annotations
 
+import json
+import math
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -268,16 +270,94 @@ def point_features(
     )
     params = {"points": pts.to_json(orient="values")}
     cols: dict[str, np.ndarray] = _usage_features(conn, params, len(pts))
-    for sql in (
-        _TICKETS_SQL,
-        _RESPONSES_SQL,
-        _CONTACTS_SQL,
-        _EVENTS_SQL,
-        _RENEWALS_SQL,
-        _ACCOUNTS_SQL,
-    ):
-        cols.update(_columns_by_point(conn, sql, params, len(pts)))
+    bulk = _bulk_params(conn, pts)
+    for sql in (_TICKETS_SQL, _RESPONSES_SQL, _CONTACTS_SQL, _EVENTS_SQL, _RENEWALS_SQL):
+        if bulk is not None and sql in _BULK_SQL:
+            cols.update(_columns_by_account(conn, _BULK_SQL[sql], bulk, pts))
+        else:
+            cols.update(_columns_by_point(conn, sql, params, len(pts)))
+    cols.update(_columns_by_point(conn, _ACCOUNTS_SQL, params, len(pts)))
     return _finish(cols, conn, pts, custom, arr)
+
+
+#: The per-point aggregates as one GROUP BY over each table, for a whole book scored as of one
+#: date: same expressions with the window bounds as constants, no join to the point table
+#: (100k book, CPU: tickets 0.88 -> 0.56 s, contacts 0.74 -> 0.53 s, events 0.79 -> 0.54 s).
+#: Responses stay per point: their latest-score probes cost the same either way.
+_BULK_SQL = {
+    _TICKETS_SQL: """
+SELECT t.account_id,
+       sum(t.opened_at >= :d30) AS tickets_30,
+       sum(t.opened_at >= :d90) AS tickets_90,
+       sum(t.severity <= 2 AND (t.resolved_at >= :as_of
+           OR (t.resolved_at IS NULL AND t.status IN ('open', 'pending')))) AS open_sev12,
+       avg(CASE WHEN t.opened_at >= :d90 AND t.first_response_at < :as_of
+           THEN (julianday(t.first_response_at) - julianday(t.opened_at)) * 24 END)
+           AS first_response_hours_90
+FROM tickets t INDEXED BY tickets_account WHERE t.opened_at < :as_of
+GROUP BY t.account_id
+""",
+    _CONTACTS_SQL: """
+SELECT c.account_id,
+  max(coalesce(c.role = 'champion' AND (c.left_on >= :as_of
+      OR (c.left_on IS NULL AND c.active = 1)), 0)) AS champion_present,
+  max(coalesce(c.role = 'sponsor' AND (c.left_on >= :as_of
+      OR (c.left_on IS NULL AND c.active = 1)), 0)) AS sponsor_present,
+  total(c.left_on >= :d90 AND c.left_on < :as_of) AS departures_90
+FROM contacts c
+GROUP BY c.account_id
+""",
+    _EVENTS_SQL: """
+SELECT e.account_id, sum(e.at >= :d90) AS touches_90,
+       julianday(:as_of) - julianday(substr(max(e.at), 1, 10)) AS days_since_touch
+FROM events e WHERE e.at < :as_of AND e.kind != 'system'
+GROUP BY e.account_id
+""",
+    _RENEWALS_SQL: """
+SELECT r.account_id, count(*) AS renewals_before, sum(r.outcome = 'downgraded') AS downgrades_before
+FROM renewals r WHERE r.due_date < :as_of AND r.outcome IS NOT NULL
+GROUP BY r.account_id
+""",
+}
+
+#: Below this share of the book's accounts (or this many points), probing each point's rows
+#: beats scanning whole tables.
+BULK_SHARE = 0.25
+BULK_MIN_POINTS = 1000
+
+
+def _bulk_params(conn: sqlite3.Connection, pts: pd.DataFrame) -> dict | None:
+    """Window bounds for the GROUP BY queries, or None when the per-point queries are cheaper
+    (several as-of dates, repeated accounts, or a small share of the book)."""
+    as_of = pts["as_of"].to_numpy()
+    if len(pts) < BULK_MIN_POINTS or (as_of != as_of[0]).any() or not pts["account_id"].is_unique:
+        return None
+    accounts = conn.execute("SELECT count(*) FROM accounts").fetchone()[0]
+    if len(pts) < BULK_SHARE * accounts:
+        return None
+    d30, d90 = conn.execute(
+        "SELECT date(:as_of, '-30 days'), date(:as_of, '-90 days')", {"as_of": as_of[0]}
+    ).fetchone()
+    return {"as_of": as_of[0], "d30": d30, "d90": d90}
+
+
+def _columns_by_account(
+    conn: sqlite3.Connection, sql: str, params: dict, pts: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Run a per-account aggregate (first column `account_id`) into columns by point position;
+    accounts that are not points (e.g. churned ones in a whole-book scan) are skipped."""
+    position = {a: k for k, a in enumerate(pts["account_id"].tolist())}
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description][1:]
+    out = {name: np.full(len(pts), np.nan) for name in names}  # every bulk column is numeric
+    rows = cursor.fetchall()
+    if rows:
+        columns = list(zip(*rows, strict=True))
+        k = np.array([position.get(a, -1) for a in columns[0]], dtype=np.int64)
+        wanted = k >= 0
+        for name, values in zip(names, columns[1:], strict=True):
+            out[name][k[wanted]] = np.array(values, dtype=np.float64)[wanted]  # NULL -> NaN
+    return out
 
 
 def _columns_by_point(conn: sqlite3.Connection, sql: str, params: dict, n: int) -> dict:
@@ -382,14 +462,13 @@ def _finish(
         values = cols[name]
         values[pd.isna(values)] = np.nan
         data[name] = values
-    frame = pd.DataFrame(data)
-    custom_frame = _custom_values(conn, pts, custom)
-    return pd.concat([frame, custom_frame], axis=1) if custom else frame
+    data.update(_custom_values(conn, pts["account_id"].to_numpy(), custom))
+    return pd.DataFrame(data, copy=False)
 
 
 _CUSTOM_VALUES_SQL = """
 WITH ids AS MATERIALIZED (SELECT DISTINCT value AS id FROM json_each(:ids))
-SELECT a.id AS account_id, j.key, j.type, j.value
+SELECT a.id AS account_id, j.key, j.value
 FROM ids JOIN accounts a ON a.id = ids.id,
      json_each(CASE WHEN json_valid(a.custom) THEN a.custom ELSE '{}' END) j
 WHERE j.key IN (SELECT value FROM json_each(:keys))
@@ -397,37 +476,43 @@ WHERE j.key IN (SELECT value FROM json_each(:keys))
 
 
 def _custom_values(
-    conn: sqlite3.Connection, pts: pd.DataFrame, custom: Mapping[str, str]
-) -> pd.DataFrame:
-    """One column per custom key (`custom.<key>`), aligned to the point rows."""
-    columns = [CUSTOM_PREFIX + key for key in custom]
+    conn: sqlite3.Connection, account_ids: np.ndarray, custom: Mapping[str, str]
+) -> dict[str, np.ndarray]:
+    """One column per custom key (`custom.<key>`), aligned to `account_ids`.
+
+    Plain dicts rather than a pandas pivot (5 ms of the 8 ms one-account feature frame)."""
     if not custom:
-        return pd.DataFrame(index=pts.index)
+        return {}
     params = {
-        "ids": pd.Series(pts["account_id"].unique()).to_json(orient="values"),
-        "keys": pd.Series(list(custom)).to_json(orient="values"),
+        "ids": json.dumps(list(dict.fromkeys(account_ids.tolist()))),
+        "keys": json.dumps(list(custom)),
     }
-    long = pd.read_sql_query(_CUSTOM_VALUES_SQL, conn, params=params)
-    long = long.drop_duplicates(["account_id", "key"])
-    wide = long.pivot(index="account_id", columns="key", values="value")
-    wide = wide.reindex(columns=list(custom))
-    aligned = wide.reindex(pts["account_id"].to_numpy())
-    aligned.index = pts.index
+    found: dict[str, dict[str, object]] = {key: {} for key in custom}
+    for account_id, key, value in conn.execute(_CUSTOM_VALUES_SQL, params):
+        found[key].setdefault(account_id, value)  # a key repeated in the JSON: the first wins
+    columns = {}
     for key, kind in custom.items():
-        col = aligned[key]
-        aligned[key] = (
-            pd.to_numeric(col, errors="coerce").astype("float64")
-            if kind == "numeric"
-            else _as_levels(col)
+        values = [found[key].get(a) for a in account_ids.tolist()]
+        convert = _as_number if kind == "numeric" else _as_level
+        columns[CUSTOM_PREFIX + key] = np.array(
+            [convert(v) for v in values], dtype=np.float64 if kind == "numeric" else object
         )
-    aligned.columns = columns
-    return aligned
+    return columns
 
 
-def _as_levels(col: pd.Series) -> pd.Series:
-    """Categorical levels as text (JSON 1 and "1" are the same level); missing stays NaN."""
-    text = col.astype("string")
-    return text.astype(object).where(text.notna(), np.nan)
+def _as_number(value) -> float:
+    """A custom value as a number (text that reads as one included); anything else is NaN."""
+    if value is None:
+        return math.nan
+    try:
+        return float(value)
+    except ValueError:
+        return math.nan
+
+
+def _as_level(value) -> object:
+    """A categorical level as text (JSON 1 and "1" are the same level); missing stays NaN."""
+    return math.nan if value is None else str(value)
 
 
 def feature_label(name: str) -> str:

@@ -34,7 +34,13 @@ from csm_tui.progress import ProgressFn
 from csm_tui.scoring.alerts import apply_alerts, blocked_pairs, evaluate
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
-from csm_tui.scoring.measures import FACT_KEYS, as_columns, measures_for_account, measures_frame
+from csm_tui.scoring.measures import (
+    FACT_KEYS,
+    as_columns,
+    measures_for_account,
+    measures_frame,
+    tuple_cursor,
+)
 from csm_tui.scoring.results import AccountScore, AlertRecord, MeasureExplain, RescoreSummary
 
 __all__ = [
@@ -449,9 +455,8 @@ def _book_snapshot(conn: sqlite3.Connection, as_of: date, days: int) -> pd.DataF
             day < as_of.isoformat()
             and conn.execute("SELECT 1 FROM health WHERE date = ? LIMIT 1", (day,)).fetchone()
         ):
-            cursor = conn.execute(
-                "SELECT account_id, score, band FROM health WHERE date = ?", (day,)
-            )
+            cursor = tuple_cursor(conn)
+            cursor.execute("SELECT account_id, score, band FROM health WHERE date = ?", (day,))
             return pd.DataFrame(cursor.fetchall(), columns=["account_id", "score", "band"])
     return pd.DataFrame(columns=["account_id", "score", "band"])
 

@@ -30,6 +30,8 @@ def welcome_text(db_path: Path) -> Text:
     ):
         out.append(f"    {line}\n", style="bold")
     out.append("\n`csm import --help` lists the kinds; imports score the book as they land.\n\n")
+    out.append("i", style="bold reverse")
+    out.append(" import a file from here   ")
     out.append("d", style="bold reverse")
     out.append(" open a demo book to look around   ")
     out.append("q", style="bold reverse")
@@ -38,9 +40,11 @@ def welcome_text(db_path: Path) -> Text:
 
 
 class WelcomeScreen(ReportsWorkerErrors, ModalScreen[str | None]):
-    """Import instructions, or `d` for the demo book."""
+    """Import instructions, `i` to import a file here, or `d` for the demo book. The app
+    closes it once an import has brought data in."""
 
     BINDINGS = [
+        Binding("i", "app.import_file", "Import a file", id="welcome.import"),
         Binding("d", "demo", "Open the demo book", id="welcome.demo"),
         Binding("q", "app.quit", "Quit", id="welcome.quit"),
         Binding("escape", "close", "Close", id="welcome.close"),
