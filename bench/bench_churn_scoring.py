@@ -80,21 +80,34 @@ def bench(db: Path, repeat: int, single: int, steps: bool) -> None:
 
 
 def _steps(conn, model, ids: list[str], custom: dict, repeat: int) -> None:
-    """Each feature query and the prediction on their own, for the whole book."""
-    import json
+    """Each feature query (the way a whole-book score runs it) and the prediction on their own."""
+    import pandas as pd
 
     from csm_tui.scoring import churn_features as cf
 
     as_of = (cf.clock_today() + cf.timedelta(days=1)).isoformat()
-    params = {"points": json.dumps([[k, a, as_of] for k, a in enumerate(ids)])}
+    pts = pd.DataFrame({"k": range(len(ids)), "account_id": ids, "as_of": as_of})
+    params, bulk = {"points": pts.to_json(orient="values")}, cf._bulk_params(conn, pts)
     wall, cpu, _ = timed(lambda: cf._usage_features(conn, params, len(ids)), repeat)
-    report("  usage rows + numpy aggregates", wall, cpu, repeat)
+    report("  usage rows + numpy aggregates (per point)", wall, cpu, repeat)
     for name in ("TICKETS", "RESPONSES", "CONTACTS", "EVENTS", "RENEWALS", "ACCOUNTS"):
         sql = getattr(cf, f"_{name}_SQL")
-        wall, cpu, _ = timed(
-            lambda sql=sql: cf._columns_by_point(conn, sql, params, len(ids)), repeat
-        )
-        report(f"  {name.lower()} query", wall, cpu, repeat)
+        if bulk is not None and sql in cf._BULK_SQL:
+            how, run = (
+                "table scan",
+                lambda sql=sql: cf._columns_by_account(conn, cf._BULK_SQL[sql], bulk, pts),
+            )
+        else:
+            how, run = (
+                "per point",
+                lambda sql=sql: cf._columns_by_point(conn, sql, params, len(ids)),
+            )
+        wall, cpu, _ = timed(run, repeat)
+        report(f"  {name.lower()} query ({how})", wall, cpu, repeat)
+    wall, cpu, _ = timed(
+        lambda: cf._custom_values(conn, pts["account_id"].to_numpy(), custom), repeat
+    )
+    report(f"  custom attributes ({len(custom)})", wall, cpu, repeat)
     frame = cf.feature_frame(conn, account_ids=ids, custom=custom)
     wall, cpu, _ = timed(lambda: model.predict(frame), repeat)
     report("  predict (typing, preprocessing, model, calibration)", wall, cpu, repeat)

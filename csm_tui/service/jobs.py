@@ -72,12 +72,14 @@ def last_full_rescore(book) -> str | None:
 
 
 def rescore_is_stale(book, today: date) -> bool:
-    """True when the book has accounts and its last full rescore is from before `today`
-    (or never happened): the daily rescore is due. An empty book has nothing to score."""
-    if not book.scalar("SELECT EXISTS (SELECT 1 FROM accounts)"):
-        return False
+    """True when the book has accounts and its last full rescore is from a day before
+    `today`: the daily rescore is due. A book never fully rescored (imported with
+    `--no-rescore`, or written by another tool) is left as its owner chose; an empty book
+    has nothing to score."""
     last = last_full_rescore(book)
-    return last is None or last[:10] < today.isoformat()
+    if last is None or last[:10] >= today.isoformat():
+        return False
+    return bool(book.scalar("SELECT EXISTS (SELECT 1 FROM accounts)"))
 
 
 def rescore_book(book, progress: ProgressFn | None = None):

@@ -138,8 +138,22 @@ def test_whole_book_table_scans_give_the_per_point_features(synth_book, monkeypa
     as probing every account's rows (the path training and single accounts take)."""
     from csm_tui.scoring import churn_features
 
-    with synth_book.write() as conn:  # an account outside the scored set, with history
+    with synth_book.write() as conn:  # recent history, and accounts outside the scored set
         conn.execute("UPDATE accounts SET status = 'churned' WHERE rowid % 7 = 0")
+        conn.execute(
+            "INSERT INTO tickets(id, account_id, opened_at, severity, status, first_response_at)"
+            " SELECT 'TKR' || rowid, id, iif(rowid % 2, '2026-09-2', '2026-11-0')"
+            " || (rowid % 9 + 1) || 'T09:00:00',"
+            " rowid % 4 + 1, 'open', '2026-11-10T10:30:00' FROM accounts WHERE rowid % 3 = 0"
+        )
+        conn.execute(
+            "INSERT INTO events(id, account_id, at, kind) SELECT 'EVR' || rowid, id,"
+            " '2026-10-1' || (rowid % 10) || 'T12:00:00', 'call' FROM accounts WHERE rowid % 2 = 0"
+        )
+        conn.execute(
+            "INSERT INTO contacts(id, account_id, name, role, active, left_on) SELECT 'CTR' ||"
+            " rowid, id, 'Pat', 'champion', 0, '2026-10-01' FROM accounts WHERE rowid % 5 = 0"
+        )
     calls = []
     real = churn_features._bulk_params
 
@@ -154,4 +168,6 @@ def test_whole_book_table_scans_give_the_per_point_features(synth_book, monkeypa
     monkeypatch.setattr(churn_features, "_bulk_params", lambda conn, pts: None)
     probed = feature_frame(synth_book.conn)
     pd.testing.assert_frame_equal(scanned, probed, check_exact=True)
-    assert scanned["tickets_90"].sum() > 0 and scanned["touches_90"].notna().any()
+    for recent in ("tickets_30", "open_sev12", "first_response_hours_90", "touches_90"):
+        assert scanned[recent].fillna(0).sum() > 0, recent
+    assert scanned["departures_90"].sum() > 0 and scanned["renewals_before"].sum() > 0

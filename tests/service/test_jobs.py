@@ -118,11 +118,17 @@ def test_staleness_follows_the_day_of_the_last_full_rescore(imported) -> None:
     _set_last_rescore(imported, "2026-11-22T23:59:59")
     assert jobs.rescore_is_stale(imported, TODAY)
     assert not jobs.rescore_is_stale(imported, date(2026, 11, 22))
-    _set_last_rescore(imported, None)
-    assert jobs.rescore_is_stale(imported, TODAY)
+    _set_last_rescore(imported, f"{TEST_TODAY}T00:00:00")
+    assert not jobs.rescore_is_stale(imported, TODAY)
+
+
+def test_a_book_never_fully_rescored_is_left_as_it_is(imported) -> None:
+    _set_last_rescore(imported, None)  # e.g. `csm import --no-rescore`
+    assert not jobs.rescore_is_stale(imported, TODAY)
 
 
 def test_an_empty_book_is_never_stale(book) -> None:
+    _set_last_rescore(book, "2026-11-01T10:00:00")
     assert not jobs.rescore_is_stale(book, TODAY)
 
 

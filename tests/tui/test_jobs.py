@@ -168,6 +168,39 @@ async def test_importing_into_an_empty_book_from_the_welcome(
     assert read_one(db_path, "SELECT count(*) FROM accounts WHERE scored_at IS NOT NULL") == 3
 
 
+async def test_a_dry_run_from_the_welcome_writes_nothing_and_keeps_the_welcome(
+    app_factory, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("accounts.csv").write_text(ACCOUNTS_CSV)
+    db_path = tmp_path / "new-book.db"
+    app = app_factory(db_path=db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportForm))
+        await type_text(pilot, "accounts.csv")
+        await pilot.press("tab", "tab", "space", "ctrl+s")  # path → kind → dry run: tick, go
+        await wait_for(pilot, lambda: "Would import 3 accounts" in _messages(app))
+        await wait_for(pilot, lambda: app.job is None)
+        assert isinstance(app.screen, WelcomeScreen)
+    assert read_one(db_path, "SELECT count(*) FROM accounts") == 0
+
+
+async def test_help_lists_the_job_keys(app_factory) -> None:
+    from csm_tui.screens.help import HelpScreen
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_rows(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        columns = [list(column.cells) for column in app.screen._table().columns]
+        rows = list(zip(*columns, strict=True))
+        assert ("^r", "Rescore book", "app.rescore") in rows
+        assert ("^o", "Import a file", "app.import") in rows
+
+
 async def test_a_bad_file_is_listed_row_by_row_and_nothing_is_written(
     app_factory, ui_book, tmp_path, monkeypatch
 ) -> None:
