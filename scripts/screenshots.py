@@ -154,7 +154,7 @@ def main() -> int:
     """Build the demo book, render every screen, print what was written."""
     os.environ["CSM_TODAY"] = TODAY
     sys.path.insert(0, str(ROOT))
-    from csm_tui.service.demo_book import create_demo_book
+    from csm_tui.service.demo_book import create_demo_book, train_demo_model
     from csm_tui.storage.db import open_book
 
     OUT.mkdir(exist_ok=True)
@@ -164,6 +164,7 @@ def main() -> int:
         book_path = Path(tmp) / "demo.db"
         book = open_book(book_path)
         create_demo_book(book, accounts=ACCOUNTS, seed=SEED, today=date.fromisoformat(TODAY))
+        train_demo_model(book)  # as `csm --demo` does: churn risk from the model
         book.close()
         print(f"Rendering csm's screens ({SIZE[0]}×{SIZE[1]}, demo book of {ACCOUNTS} accounts):")
         asyncio.run(_run(book_path, Path("/tmp/csm-screenshots/your-book.db")))

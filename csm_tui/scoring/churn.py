@@ -588,7 +588,8 @@ class FastPipeline:
         for j, col in enumerate(self.cat_cols):
             levels = self.levels[j]
             for i, value in enumerate(X[:, col].tolist()):
-                key = "(missing)" if value is None or value != value else value
+                missing = value is None or value is pd.NA or value != value
+                key = "(missing)" if missing else value
                 at = levels.get(key, self.unknown[j])
                 if at is not None:
                     hot[i, at] = 1.0
