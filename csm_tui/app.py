@@ -221,6 +221,8 @@ class CsmApp(App):
             self.post_message(self.BookChanged())
 
     def on_csm_app_book_changed(self, event: BookChanged) -> None:
+        if not self.screen_stack:  # the app is closing: a late change notice has nothing to show
+            return
         self.refresh_summary()
         refresh = getattr(self.screen, "refresh_data", None)
         if callable(refresh):
@@ -354,7 +356,7 @@ class CsmApp(App):
             self.notify(
                 event.notice, title=event.title, severity=event.severity, timeout=8, markup=False
             )
-        if event.changed:
+        if event.changed and self.screen_stack:
             self._leave_welcome()
             self.post_message(self.BookChanged())
 

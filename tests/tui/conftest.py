@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.app import App
 
 from tests.conftest import TEST_TODAY
 
@@ -119,3 +120,22 @@ def read_one(db_path: Path, sql: str, params: tuple = ()):
         return row[0] if row else None
     finally:
         conn.close()
+
+
+class ScreenHost(App):
+    """A bare app on a book session that opens one screen, as the real app would push it;
+    whatever the screen dismisses with lands in `results`."""
+
+    def __init__(self, path: Path, first_screen) -> None:
+        super().__init__()
+        from csm_tui.service.book_session import BookSession
+
+        self.session = BookSession(path)
+        self.first_screen = first_screen
+        self.results: list = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.first_screen, self.results.append)
+
+    def on_unmount(self) -> None:
+        self.session.close()

@@ -6,33 +6,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from textual.app import App
 from textual.widgets import TextArea
 
 from csm_tui.screens.apply_playbook import ApplyPlaybookForm
 from csm_tui.screens.playbooks import EditPlaybookForm, PlaybooksScreen
 from csm_tui.service import plans
-from csm_tui.service.book_session import BookSession
 from csm_tui.storage.db import open_book
 from csm_tui.widgets.checklist import Checklist
+from tests.tui.conftest import ScreenHost
 
 TODAY = date(2026, 11, 23)
-
-
-class BookApp(App):
-    """A bare app holding a book session, starting on `first_screen`."""
-
-    def __init__(self, path, first_screen) -> None:
-        super().__init__()
-        self.session = BookSession(path)
-        self.first_screen = first_screen
-        self.results: list = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.first_screen, self.results.append)
-
-    def on_unmount(self) -> None:
-        self.session.close()
 
 
 @pytest.fixture
@@ -52,7 +35,7 @@ async def settle(pilot) -> None:
 
 
 async def test_apply_playbook_makes_tasks(book_path):
-    app = BookApp(book_path, ApplyPlaybookForm("A1", "Acme"))
+    app = ScreenHost(book_path, ApplyPlaybookForm("A1", "Acme"))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         names = [p.name for p in app.screen.playbooks]
@@ -79,7 +62,7 @@ async def test_checklist_toggle_and_undo(book_path):
     plans.apply_playbook(book, "A1", "pricing", start=TODAY - timedelta(days=30))
     first = plans.open_tasks(book)[0]
     book.close()
-    app = BookApp(book_path, PlaybooksScreen())
+    app = ScreenHost(book_path, PlaybooksScreen())
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         checklist = app.screen.query_one(Checklist)
@@ -100,7 +83,7 @@ async def test_checklist_toggle_and_undo(book_path):
 
 
 async def test_edit_template_steps(book_path):
-    app = BookApp(book_path, PlaybooksScreen())
+    app = ScreenHost(book_path, PlaybooksScreen())
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.screen.query_one("#templates").focus()
@@ -121,7 +104,7 @@ async def test_edit_template_steps(book_path):
 
 
 async def test_bad_step_line_is_shown_and_nothing_saved(book_path):
-    app = BookApp(book_path, PlaybooksScreen())
+    app = ScreenHost(book_path, PlaybooksScreen())
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.screen.query_one("#templates").focus()
@@ -141,7 +124,7 @@ async def test_close_save_plan_as_saved(book_path):
     book = open_book(book_path)
     plan = plans.create_save_plan(book, plans.draft_save_plan(book, "A1"))
     book.close()
-    app = BookApp(book_path, PlaybooksScreen())
+    app = ScreenHost(book_path, PlaybooksScreen())
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.screen.query_one("#save-plans").focus()

@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from textual.app import App
 from textual.widgets import Input, SelectionList
 
 from csm_tui.screens.save_plan import SavePlanForm
-from csm_tui.service.book_session import BookSession
 from csm_tui.storage.db import open_book
-
-
-class PlanApp(App):
-    """A bare app that opens the save-plan form, as the account screen's `p` does."""
-
-    def __init__(self, path, account_id: str, alert_id: int | None = None) -> None:
-        super().__init__()
-        self.session = BookSession(path)
-        self.form = SavePlanForm(account_id, alert_id)
-        self.results: list = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.form, self.results.append)
-
-    def on_unmount(self) -> None:
-        self.session.close()
+from tests.tui.conftest import ScreenHost
 
 
 @pytest.fixture
@@ -57,10 +40,10 @@ def plan_count(app) -> int:
 
 
 async def test_prefilled_then_edited_by_key(plan_path):
-    app = PlanApp(plan_path, "A1")
+    app = ScreenHost(plan_path, SavePlanForm("A1"))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        form = app.form
+        form = app.first_screen
         reasons = form.query_one("#reasons", SelectionList)
         playbooks = form.query_one("#playbooks", SelectionList)
         assert reasons.selected == ["value_perception"]  # from the detractor NPS alert
@@ -89,14 +72,14 @@ async def test_prefilled_then_edited_by_key(plan_path):
 
 
 async def test_bad_target_date_shown_inline_nothing_written(plan_path):
-    app = PlanApp(plan_path, "A1")
+    app = ScreenHost(plan_path, SavePlanForm("A1"))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        target = app.form.query_one("#target", Input)
+        target = app.first_screen.query_one("#target", Input)
         target.value = "31/12/2026"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "Target date" in str(app.form.query_one("#error").render())
+        assert "Target date" in str(app.first_screen.query_one("#error").render())
         assert plan_count(app) == 0
         await pilot.press("escape")
         await settle(pilot)
@@ -104,7 +87,7 @@ async def test_bad_target_date_shown_inline_nothing_written(plan_path):
 
 
 async def test_enter_accepts_the_defaults(plan_path):
-    app = PlanApp(plan_path, "A1", alert_id=7)
+    app = ScreenHost(plan_path, SavePlanForm("A1", 7))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("enter")
