@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from csm_tui.errors import CsmError
-from csm_tui.screens.base import ReportsWorkerErrors
+from csm_tui.screens.base import ReloadsWhenShown, ReportsWorkerErrors
 from csm_tui.screens.triage_forms import (
     CloseAlertForm,
     SnoozeChoice,
@@ -43,7 +43,7 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-class AlertsScreen(ReportsWorkerErrors, Screen):
+class AlertsScreen(ReloadsWhenShown, ReportsWorkerErrors, Screen):
     """Open alerts by severity then ARR, with triage keys."""
 
     DEFAULT_CSS = """
@@ -110,17 +110,8 @@ class AlertsScreen(ReportsWorkerErrors, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Read the alerts."""
+        """Focus the list; the first ScreenResume reads the book."""
         self.query_one(DataTable).focus()
-        self.load()
-
-    def on_screen_resume(self) -> None:
-        """Coming back to the inbox (after an account or a form): show the current state."""
-        self.load()
-
-    def refresh_data(self) -> None:
-        """The book changed elsewhere: re-read it."""
-        self.load()
 
     # -- reading ---------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="alerts-load")

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from csm_tui.errors import CsmError
 from csm_tui.screens.alerts import open_account
 from csm_tui.screens.apply_playbook import steps_preview
-from csm_tui.screens.base import ReportsWorkerErrors
+from csm_tui.screens.base import ReloadsWhenShown, ReportsWorkerErrors
 from csm_tui.screens.save_plan import ClosePlanForm
 from csm_tui.screens.triage_forms import report_refusal, session_book, session_reader
 from csm_tui.service import plans
@@ -39,7 +39,7 @@ class PlaybooksData:
     owner: str | None
 
 
-class PlaybooksScreen(ReportsWorkerErrors, Screen):
+class PlaybooksScreen(ReloadsWhenShown, ReportsWorkerErrors, Screen):
     """Templates on the left; save plans and the task checklist on the right."""
 
     DEFAULT_CSS = """
@@ -100,17 +100,8 @@ class PlaybooksScreen(ReportsWorkerErrors, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Read everything; start on the checklist (the daily use)."""
+        """Start on the checklist (the daily use); the first ScreenResume reads the book."""
         self.query_one(Checklist).focus()
-        self.load()
-
-    def on_screen_resume(self) -> None:
-        """Back from an account or a form."""
-        self.load()
-
-    def refresh_data(self) -> None:
-        """The book changed elsewhere: re-read it."""
-        self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="playbooks-load")
     def load(self) -> None:

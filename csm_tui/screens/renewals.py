@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from csm_tui.errors import CsmError
 from csm_tui.screens.alerts import clip, open_account
-from csm_tui.screens.base import ReportsWorkerErrors
+from csm_tui.screens.base import ReloadsWhenShown, ReportsWorkerErrors
 from csm_tui.screens.triage_forms import report_refusal, session_book, session_reader
 from csm_tui.service import renewals
 from csm_tui.service.renewals import RenewalItem, RenewalsView, format_money
@@ -47,7 +47,7 @@ def disagreements(n: int) -> str:
     return "1 call disagrees" if n == 1 else f"{n} calls disagree"
 
 
-class RenewalsScreen(ReportsWorkerErrors, Screen):
+class RenewalsScreen(ReloadsWhenShown, ReportsWorkerErrors, Screen):
     """Upcoming renewals on a timeline, with totals and the call-vs-model gaps."""
 
     DEFAULT_CSS = """
@@ -100,17 +100,8 @@ class RenewalsScreen(ReportsWorkerErrors, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Read the window."""
+        """Focus the list; the first ScreenResume reads the book."""
         self.query_one(DataTable).focus()
-        self.load()
-
-    def on_screen_resume(self) -> None:
-        """Back from an account: show the current state."""
-        self.load()
-
-    def refresh_data(self) -> None:
-        """The book changed elsewhere: re-read it."""
-        self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="renewals-load")
     def load(self) -> None:
