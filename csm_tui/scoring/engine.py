@@ -15,6 +15,7 @@ still fits its features), else the band (red → high, yellow → medium, green 
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import math
 import sqlite3
@@ -353,7 +354,7 @@ def rescore_all(
     step = progress or (lambda done, total=0: None)
     with _no_cyclic_gc(), book.write(durable=False) as conn:
         step(0, 6)
-        facts = measures_frame(conn, as_of)
+        facts = measures_frame(conn, as_of, cache=not history_only)
         if history_only:
             start = facts["start_date"].to_numpy(dtype=object)
             facts = facts[(start == "") | (start <= as_of.isoformat())]
@@ -394,7 +395,7 @@ def _score_frame(facts: pd.DataFrame, arrays: ScoreArrays, cfg: ScoringConfig) -
         "status": facts["status"].to_numpy(),
         "score": np.round(arrays.score, 1),
         "band": arrays.band,
-    })  # fmt: skip
+    }, copy=False)  # fmt: skip
     for i, c in enumerate(cfg.categories):
         out[c.key] = np.round(arrays.parts[:, i], 1)
     out["churn_prob"] = np.nan
@@ -408,13 +409,13 @@ def _band_counts(scores: pd.DataFrame) -> dict[str, int]:
 
 def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> None:
     """Deltas, churn, risk, expansion, alerts and every write of a full rescore."""
-    for days in DELTA_TOLERANCE:
-        prev = _book_snapshot(conn, as_of, days)
-        merged = scores[["account_id"]].merge(prev, on="account_id", how="left")
-        scores[f"prev_score_{days}"] = merged["score"].to_numpy(dtype=float)
-        scores[f"prev_band_{days}"] = merged["band"].fillna("").to_numpy(dtype=object)
-        scores[f"delta_{days}"] = np.round(scores["score"] - scores[f"prev_score_{days}"], 1)
-    probs, summary.churn_model = _churn_probs(conn, scores["account_id"].tolist())
+    stamp = _rescore_stamp(conn, cfg, as_of)
+    # Same day, same config and model: an account whose inputs did not change since (its
+    # cached facts were reused) already has today's snapshot, deltas, churn probability and
+    # alerts; its score columns are still recomputed (and corrected if edited behind csm).
+    redo = ~facts["reused"].to_numpy() if _meta(conn, "full_rescore_stamp") == stamp else None
+    _deltas_all(conn, scores, as_of)
+    probs, summary.churn_model = _churn_probs_for(conn, scores, facts, redo)
     if probs is not None:
         scores["churn_prob"] = np.round(probs, 4)
     scores["risk_segment"] = _risk(probs, scores["band"].to_numpy(), cfg)
@@ -430,18 +431,77 @@ def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> Non
         "prev_score": scores["prev_score_7"].to_numpy(dtype=float),
         "prev_band": scores["prev_band_7"].to_numpy(),
     }  # fmt: skip
-    fired = evaluate(columns, cfg, as_of, blocked_pairs(conn))
     scope = "account_id IN (SELECT id FROM accounts WHERE status != 'churned')"
+    if redo is not None:
+        columns = {key: values[redo] for key, values in columns.items()}
+        scope += f" AND account_id IN (SELECT id FROM {_id_table(conn, columns['account_id'])})"
+    fired = evaluate(columns, cfg, as_of, blocked_pairs(conn))
     opened, _, reopened = apply_alerts(conn, fired, scope, {}, clock.now_iso(), as_of.isoformat())
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
     step(4, 6)
     _write_accounts(conn, scores, facts)
-    _write_health(conn, scores, arrays, cfg, as_of)
+    _write_health(conn, scores, arrays, cfg, as_of, redo)
     step(5, 6)
-    conn.execute(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_full_rescore', ?)",
-        (json.dumps(clock.now_iso()),),
+    conn.executemany(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        [
+            ("last_full_rescore", json.dumps(clock.now_iso())),
+            ("full_rescore_stamp", json.dumps(stamp)),
+        ],
     )
+
+
+def _rescore_stamp(conn: sqlite3.Connection, cfg: ScoringConfig, as_of: date) -> dict:
+    """What a full rescore's results depend on besides the book's data: the day, the scoring
+    config and the churn model file."""
+    from csm_tui.paths import model_path_for
+
+    db = _book_path(conn)
+    path = model_path_for(db) if db else None
+    try:
+        model = f"{path}:{path.stat().st_mtime_ns}" if path else "none"
+    except OSError:
+        model = "none"
+    config = hashlib.sha256(repr(cfg).encode()).hexdigest()[:16]
+    return {"date": as_of.isoformat(), "config": config, "model": model}
+
+
+def _churn_probs_for(
+    conn: sqlite3.Connection, scores: pd.DataFrame, facts: pd.DataFrame, redo: np.ndarray | None
+) -> tuple[np.ndarray | None, str]:
+    """Churn probabilities for every account; with `redo`, only those accounts are predicted
+    and the others keep the probability stored today (same model, same inputs)."""
+    if redo is None:
+        return _churn_probs(conn, scores["account_id"].tolist())
+    model, status = _churn_model(conn)
+    if model is None:
+        return None, status
+    probs = facts["current_churn_prob"].to_numpy(dtype=float).copy()
+    if redo.any():
+        fresh, status = _churn_probs(conn, scores["account_id"].to_numpy()[redo].tolist())
+        if fresh is None:
+            return None, status
+        probs[redo] = fresh
+    return probs, status
+
+
+def _deltas_all(conn: sqlite3.Connection, scores: pd.DataFrame, as_of: date) -> None:
+    """Score change since 7 / 30 days ago (and that snapshot's score and band, for alerts),
+    for every account: the stored columns are corrected even where nothing changed."""
+    for days in DELTA_TOLERANCE:
+        prev = _book_snapshot(conn, as_of, days)
+        merged = scores[["account_id"]].merge(prev, on="account_id", how="left")
+        scores[f"prev_score_{days}"] = merged["score"].to_numpy(dtype=float)
+        scores[f"prev_band_{days}"] = merged["band"].fillna("").to_numpy(dtype=object)
+        scores[f"delta_{days}"] = np.round(scores["score"] - scores[f"prev_score_{days}"], 1)
+
+
+def _id_table(conn: sqlite3.Connection, ids: np.ndarray) -> str:
+    """A temp table holding `ids` (for `IN (SELECT id FROM …)`); returns its name."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _rescore_ids (id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM _rescore_ids")
+    conn.executemany("INSERT OR IGNORE INTO _rescore_ids VALUES (?)", ((i,) for i in ids))
+    return "_rescore_ids"
 
 
 def _book_snapshot(conn: sqlite3.Connection, as_of: date, days: int) -> pd.DataFrame:
@@ -569,9 +629,18 @@ def _write_accounts(conn: sqlite3.Connection, s: pd.DataFrame, facts: pd.DataFra
 
 
 def _write_health(
-    conn, s: pd.DataFrame, arrays: ScoreArrays, cfg: ScoringConfig, as_of: date
+    conn,
+    s: pd.DataFrame,
+    arrays: ScoreArrays,
+    cfg: ScoringConfig,
+    as_of: date,
+    only: np.ndarray | None = None,
 ) -> None:
-    explain = _explain_lines(arrays.points, cfg)
+    """Today's snapshot of every account (or of the `only` ones: the rest already have it)."""
+    points = arrays.points
+    if only is not None:
+        s, points = s[only], points[only]
+    explain = _explain_lines(points, cfg)
     day = as_of.isoformat()
     rows = zip(
         s["account_id"].tolist(), [day] * len(s), s["score"].tolist(), s["band"].tolist(),

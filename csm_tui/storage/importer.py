@@ -948,6 +948,9 @@ def write_plan(book, plan: Plan, progress: ProgressFn | None = None) -> None:
                     progress(records // 2 + written * (records - records // 2) // total, records)
         if plan.main.kind.name == "health":
             _sync_current_scores(conn, plan.main)
+            # imported snapshots may replace today's: the next full rescore rewrites them all
+            # (it skips unchanged accounts only after a full rescore of the same day)
+            conn.execute("DELETE FROM meta WHERE key = 'full_rescore_stamp'")
 
 
 def _sync_current_scores(conn, planned: Planned) -> None:

@@ -247,8 +247,64 @@ V2 = """
 CREATE INDEX accounts_priority ON accounts(status, health_band, renewal_date);
 """
 
+
+def _facts_triggers() -> str:
+    """Triggers that drop an account's cached scoring facts whenever anything they are computed
+    from changes, whoever writes (csm, an import, or another tool on the same file)."""
+    out = []
+    for table in ("usage", "tickets", "events", "responses", "contacts", "objectives", "renewals"):
+        out.append(f"""
+CREATE TRIGGER {table}_facts_ai AFTER INSERT ON {table} BEGIN
+    DELETE FROM score_facts WHERE account_id = new.account_id;
+END;
+CREATE TRIGGER {table}_facts_ad AFTER DELETE ON {table} BEGIN
+    DELETE FROM score_facts WHERE account_id = old.account_id;
+END;
+CREATE TRIGGER {table}_facts_au AFTER UPDATE ON {table} BEGIN
+    DELETE FROM score_facts WHERE account_id IN (old.account_id, new.account_id);
+END;""")
+    columns = ", ".join(ACCOUNT_INPUT_COLUMNS)
+    out.append(f"""
+CREATE TRIGGER accounts_facts_ai AFTER INSERT ON accounts BEGIN
+    -- also INSERT OR REPLACE, whose implicit delete fires no trigger by default
+    DELETE FROM score_facts WHERE account_id = new.id;
+END;
+CREATE TRIGGER accounts_facts_ad AFTER DELETE ON accounts BEGIN
+    DELETE FROM score_facts WHERE account_id = old.id;
+END;
+CREATE TRIGGER accounts_facts_au AFTER UPDATE OF {columns} ON accounts BEGIN
+    DELETE FROM score_facts WHERE account_id IN (old.id, new.id);
+END;""")
+    return "\n".join(out)
+
+
+#: The account columns scores and churn features are computed from (not the score columns the
+#: engine writes): changing one marks the account for a fresh computation.
+ACCOUNT_INPUT_COLUMNS = (
+    "id", "segment", "tier", "owner", "industry", "arr", "plan", "stage", "start_date",
+    "renewal_date", "status", "seats", "onboarding_pct", "activated_on", "sponsor_engaged",
+    "open_escalations", "custom",
+)  # fmt: skip
+
+V3 = """
+-- Each account's history aggregates as of a date (usage, tickets, touches, survey answers,
+-- stakeholders), kept so the daily full rescore reads one row per account instead of every
+-- history row. A row is valid from as_of until valid_until (when a ticket leaves a window, a
+-- dated row comes into view...); the triggers drop it when the account's data changes.
+CREATE TABLE score_facts (
+    account_id TEXT PRIMARY KEY,
+    as_of TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    numbers BLOB NOT NULL,                  -- float64 values, in measures.CACHED_NUMBERS order
+    texts TEXT NOT NULL                     -- unit-separated, in measures.CACHED_TEXTS order
+) WITHOUT ROWID;
+-- rows dated in the future (they come into view on their date), found without a scan
+CREATE INDEX tickets_opened ON tickets(opened_at);
+CREATE INDEX events_at ON events(at);
+""" + _facts_triggers()
+
 #: Ordered migrations: MIGRATIONS[i] takes a file from user_version i to i + 1.
-MIGRATIONS: list[str] = [V1, V2]
+MIGRATIONS: list[str] = [V1, V2, V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,232 @@
+"""Cached history aggregates for the full rescore (`score_facts`, schema v3).
+
+Reading every usage snapshot, ticket, touch, survey answer and contact of a million accounts
+costs tens of seconds, yet on a given day only a few accounts' history has changed. So the
+full rescore keeps, per account, the query columns `measures` computes from the history tables
+(the latest usage snapshot, ticket counts, the last touch, the latest NPS, stakeholders…),
+with the date they were computed for (`as_of`) and the first date they may differ
+(`valid_until`), and reuses them while both hold:
+
+- *data changes*: triggers on every history table (and on the account's own input columns)
+  delete the account's row, whoever writes; the next rescore recomputes it;
+- *time passing*: `valid_until` is the first day a ticket leaves the 14/90/98-day windows, an
+  open ticket's resolution date arrives, a departure leaves the 365-day window, a future-dated
+  row comes into view or the latest usage snapshot turns stale. Days-since measures are not
+  cached: they are derived from the cached dates for each day.
+
+Reused columns equal freshly computed ones for every as_of in [as_of, valid_until) (tested
+day by day in tests/scoring/test_facts_cache.py). The accounts' own columns are read fresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import date
+
+import numpy as np
+
+from csm_tui.scoring import measures as m
+
+#: The cached query columns, numbers (float64, NaN = none) and text ("" = none).
+CACHED_NUMBERS = (
+    "usage_seats", "active_users", "dau", "mau", "features_used", "features_total",
+    "mau_base", "mau_prev",
+    "tickets_90d", "tickets_recent", "tickets_trailing_n", "open_sev1", "open_sev12",
+    "nps", "csat", "contacts", "champion", "sponsor_contact", "objectives",
+)  # fmt: skip
+CACHED_TEXTS = (
+    "usage_date", "mau_prev_date", "last_touch_at", "last_touch_day", "last_qbr_day",
+    "nps_date", "left_on", "left_role", "left_name",
+)  # fmt: skip
+#: Expiry columns the child queries also return (text dates, "" = none).
+EXPIRY_COLUMNS = ("exp_window", "exp_resolve", "exp_left", "exp_future")
+FOREVER = "9999-12-31"
+_SEP = "\x1f"  # unit separator between the text fields of one row
+_ESC = "\x1e"  # escapes itself and _SEP inside a field (a name may contain anything)
+#: Rows dated after as_of per history table: they come into view on their date (indexed).
+_FUTURE_SQL = (
+    "SELECT account_id, min(substr(date, 1, 10)) FROM usage WHERE date >= :next "
+    "GROUP BY account_id",
+    "SELECT account_id, min(substr(opened_at, 1, 10)) FROM tickets WHERE opened_at >= :next "
+    "GROUP BY account_id",
+    "SELECT account_id, min(substr(at, 1, 10)) FROM events WHERE at >= :next GROUP BY account_id",
+    "SELECT account_id, min(substr(date, 1, 10)) FROM responses WHERE date >= :next "
+    "GROUP BY account_id",
+)
+_ACCOUNTS_CACHED_SQL = (
+    m._queries()["accounts"]
+    .replace(
+        "FROM accounts a WHERE {where}",
+        "FROM accounts a LEFT JOIN score_facts f ON f.account_id = a.id",
+    )
+    .replace(
+        "SELECT id AS account_id,",
+        "SELECT id AS account_id, f.as_of AS cache_as_of, f.valid_until AS cache_until, "
+        "f.numbers AS cache_numbers, f.texts AS cache_texts,",
+    )
+)
+_CACHE_META = "score_facts_version"
+#: Above this share of stale accounts, one pass over the whole book beats an id list.
+WHOLE_BOOK_SHARE = 0.25
+
+
+def cache_version() -> str:
+    """Changes whenever what is cached, or how it is computed, changes: old rows are dropped."""
+    text = repr((CACHED_NUMBERS, CACHED_TEXTS, sorted(m._queries().items()), _FUTURE_SQL))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def cached_columns(
+    conn: sqlite3.Connection, as_of: date
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every account's query columns as of `as_of` (as `measures_frame` computes them) and a
+    mask of the accounts whose history aggregates were reused. Recomputes and stores the
+    rest: call inside the write transaction."""
+    _check_version(conn)
+    params = m.Window(as_of).params()
+    columns = m._read(conn, _ACCOUNTS_CACHED_SQL, params, raw={"cache_numbers", "cache_texts"})
+    day = as_of.isoformat()
+    until, computed_for = columns.pop("cache_until"), columns.pop("cache_as_of")
+    numbers, texts = columns.pop("cache_numbers"), columns.pop("cache_texts")
+    fresh = (computed_for != "") & (computed_for <= day) & (until > day)
+    n = len(fresh)
+    for name in CACHED_NUMBERS:
+        columns[name] = np.full(n, np.nan)
+    for name in CACHED_TEXTS:
+        columns[name] = np.full(n, "", dtype=object)
+    _decode(columns, np.flatnonzero(fresh), numbers, texts)
+    stale = np.flatnonzero(~fresh)
+    if stale.size:
+        _recompute(conn, columns, stale, params, as_of)
+    return columns, fresh
+
+
+def _check_version(conn: sqlite3.Connection) -> None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_CACHE_META,)).fetchone()
+    version = cache_version()
+    if row is None or row[0] != version:
+        conn.execute("DELETE FROM score_facts")
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_CACHE_META, version)
+        )
+
+
+def _decode(
+    columns: dict[str, np.ndarray], rows: np.ndarray, numbers: np.ndarray, texts: np.ndarray
+) -> None:
+    """Unpack the stored rows into `columns` at `rows` (one join and split per kind, in C)."""
+    if rows.size == 0:
+        return
+    matrix = np.frombuffer(b"".join(numbers[rows].tolist()), dtype="<f8")
+    matrix = matrix.reshape(rows.size, len(CACHED_NUMBERS))
+    for j, name in enumerate(CACHED_NUMBERS):
+        columns[name][rows] = matrix[:, j]
+    joined = _SEP.join(texts[rows].tolist())
+    fields = np.array(joined.split(_SEP), dtype=object)
+    if _ESC in joined:
+        fields = np.array([_unescape(f) if _ESC in f else f for f in fields], dtype=object)
+    fields = fields.reshape(rows.size, len(CACHED_TEXTS))
+    for j, name in enumerate(CACHED_TEXTS):
+        columns[name][rows] = fields[:, j]
+
+
+def _recompute(
+    conn: sqlite3.Connection,
+    columns: dict[str, np.ndarray],
+    stale: np.ndarray,
+    params: dict,
+    as_of: date,
+) -> None:
+    """Compute the history columns of the `stale` rows from the history tables and store them."""
+    ids = columns["account_id"][stale]
+    where = "1"
+    if stale.size < WHOLE_BOOK_SHARE * len(columns["account_id"]):
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _score_ids (id TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM _score_ids")
+        conn.executemany("INSERT OR IGNORE INTO _score_ids VALUES (?)", ((i,) for i in ids))
+        where = "{col} IN (SELECT id FROM _score_ids)"
+    keys = m._AccountKeys(ids)
+    expiry = {name: np.full(stale.size, "", dtype=object) for name in EXPIRY_COLUMNS}
+    for name, sql in m._queries().items():
+        if name == "accounts":
+            continue
+        col = "u.account_id" if name == "history" else "account_id"
+        part = m._read(conn, sql.format(where=where.format(col=col)), params)
+        at, found = keys.rows_of(part["account_id"])
+        for column, values in part.items():
+            if column in expiry:
+                expiry[column][at] = values[found]
+            elif column != "account_id":
+                columns[column][stale[at]] = values[found]
+    until = _valid_until(conn, columns, stale, expiry, params, keys)
+    _store(conn, columns, stale, as_of, until)
+
+
+def _valid_until(
+    conn: sqlite3.Connection,
+    columns: dict[str, np.ndarray],
+    stale: np.ndarray,
+    expiry: dict[str, np.ndarray],
+    params: dict,
+    keys: m._AccountKeys,
+) -> np.ndarray:
+    """The first day each stale account's columns may change with no edit (see the module doc)."""
+    stale_usage = _days(columns["usage_date"][stale]) + np.timedelta64(m.STALE_USAGE_DAYS + 1, "D")
+    candidates = [stale_usage, *(_days(values) for values in expiry.values())]
+    for sql in _FUTURE_SQL:
+        rows = m.tuple_cursor(conn).execute(sql, params).fetchall()
+        if not rows:
+            continue
+        found_ids, days = zip(*rows, strict=True)
+        at, found = keys.rows_of(np.array(found_ids, dtype=object))
+        future = np.full(stale.size, np.datetime64("NaT"), dtype="datetime64[D]")
+        future[at] = _days(np.array(days, dtype=object)[found])
+        candidates.append(future)
+    first = np.full(stale.size, np.datetime64(FOREVER), dtype="datetime64[D]")
+    for values in candidates:
+        first = np.fmin(first, values)  # NaT (no such date) never wins
+    return np.datetime_as_string(first, unit="D").astype(object)
+
+
+def _days(values: np.ndarray) -> np.ndarray:
+    """ISO dates (or timestamps) as datetime64[D]; "" → NaT."""
+    text = np.asarray(values, dtype=object)
+    out = np.full(text.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+    present = text != ""
+    if present.any():
+        out[present] = np.array([v[:10] for v in text[present]], dtype="datetime64[D]")
+    return out
+
+
+def _store(
+    conn: sqlite3.Connection,
+    columns: dict[str, np.ndarray],
+    stale: np.ndarray,
+    as_of: date,
+    until: np.ndarray,
+) -> None:
+    matrix = np.column_stack([columns[name][stale] for name in CACHED_NUMBERS]).astype("<f8")
+    blobs = np.ascontiguousarray(matrix).view(f"V{8 * len(CACHED_NUMBERS)}").ravel().tolist()
+    fields = [
+        [_escape(v) if _SEP in v or _ESC in v else v for v in columns[name][stale].tolist()]
+        for name in CACHED_TEXTS
+    ]
+    texts = [_SEP.join(row) for row in zip(*fields, strict=True)]
+    day = as_of.isoformat()
+    conn.executemany(
+        "INSERT OR REPLACE INTO score_facts (account_id, as_of, valid_until, numbers, texts) "
+        "VALUES (?, ?, ?, ?, ?)",
+        zip(columns["account_id"][stale].tolist(), [day] * stale.size, until.tolist(), blobs, texts,
+            strict=True),
+    )  # fmt: skip
+
+
+def _escape(text: str) -> str:
+    """`text` without a bare separator: _ESC → _ESC "0", _SEP → _ESC "1"."""
+    return text.replace(_ESC, _ESC + "0").replace(_SEP, _ESC + "1")
+
+
+def _unescape(text: str) -> str:
+    """The inverse of `_escape` (every _ESC in stored text starts a two-character escape)."""
+    return text.replace(_ESC + "1", _SEP).replace(_ESC + "0", _ESC)
