@@ -411,11 +411,11 @@ def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> Non
     """Deltas, churn, risk, expansion, alerts and every write of a full rescore."""
     stamp = _rescore_stamp(conn, cfg, as_of)
     # Same day, same config and model: an account whose inputs did not change since (its
-    # cached facts were reused) already has today's snapshot, deltas, churn probability and
-    # alerts; its score columns are still recomputed (and corrected if edited behind csm).
+    # cached facts were reused) already has today's snapshot; everything else (score columns,
+    # churn, alerts) is recomputed for all, so edits made behind csm are corrected.
     redo = ~facts["reused"].to_numpy() if _meta(conn, "full_rescore_stamp") == stamp else None
     _deltas_all(conn, scores, as_of)
-    probs, summary.churn_model = _churn_probs_for(conn, scores, facts, redo)
+    probs, summary.churn_model = _churn_probs(conn, scores["account_id"].tolist())
     if probs is not None:
         scores["churn_prob"] = np.round(probs, 4)
     scores["risk_segment"] = _risk(probs, scores["band"].to_numpy(), cfg)
@@ -432,9 +432,6 @@ def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> Non
         "prev_band": scores["prev_band_7"].to_numpy(),
     }  # fmt: skip
     scope = "account_id IN (SELECT id FROM accounts WHERE status != 'churned')"
-    if redo is not None:
-        columns = {key: values[redo] for key, values in columns.items()}
-        scope += f" AND account_id IN (SELECT id FROM {_id_table(conn, columns['account_id'])})"
     fired = evaluate(columns, cfg, as_of, blocked_pairs(conn))
     opened, _, reopened = apply_alerts(conn, fired, scope, {}, clock.now_iso(), as_of.isoformat())
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
@@ -466,25 +463,6 @@ def _rescore_stamp(conn: sqlite3.Connection, cfg: ScoringConfig, as_of: date) ->
     return {"date": as_of.isoformat(), "config": config, "model": model}
 
 
-def _churn_probs_for(
-    conn: sqlite3.Connection, scores: pd.DataFrame, facts: pd.DataFrame, redo: np.ndarray | None
-) -> tuple[np.ndarray | None, str]:
-    """Churn probabilities for every account; with `redo`, only those accounts are predicted
-    and the others keep the probability stored today (same model, same inputs)."""
-    if redo is None:
-        return _churn_probs(conn, scores["account_id"].tolist())
-    model, status = _churn_model(conn)
-    if model is None:
-        return None, status
-    probs = facts["current_churn_prob"].to_numpy(dtype=float).copy()
-    if redo.any():
-        fresh, status = _churn_probs(conn, scores["account_id"].to_numpy()[redo].tolist())
-        if fresh is None:
-            return None, status
-        probs[redo] = fresh
-    return probs, status
-
-
 def _deltas_all(conn: sqlite3.Connection, scores: pd.DataFrame, as_of: date) -> None:
     """Score change since 7 / 30 days ago (and that snapshot's score and band, for alerts),
     for every account: the stored columns are corrected even where nothing changed."""
@@ -494,14 +472,6 @@ def _deltas_all(conn: sqlite3.Connection, scores: pd.DataFrame, as_of: date) -> 
         scores[f"prev_score_{days}"] = merged["score"].to_numpy(dtype=float)
         scores[f"prev_band_{days}"] = merged["band"].fillna("").to_numpy(dtype=object)
         scores[f"delta_{days}"] = np.round(scores["score"] - scores[f"prev_score_{days}"], 1)
-
-
-def _id_table(conn: sqlite3.Connection, ids: np.ndarray) -> str:
-    """A temp table holding `ids` (for `IN (SELECT id FROM …)`); returns its name."""
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _rescore_ids (id TEXT PRIMARY KEY)")
-    conn.execute("DELETE FROM _rescore_ids")
-    conn.executemany("INSERT OR IGNORE INTO _rescore_ids VALUES (?)", ((i,) for i in ids))
-    return "_rescore_ids"
 
 
 def _book_snapshot(conn: sqlite3.Connection, as_of: date, days: int) -> pd.DataFrame:
