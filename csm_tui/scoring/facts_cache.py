@@ -190,13 +190,25 @@ def _valid_until(
 
 
 def _days(values: np.ndarray) -> np.ndarray:
-    """ISO dates (or timestamps) as datetime64[D]; "" → NaT."""
+    """ISO dates (or timestamps) as datetime64[D]; "" → NaT. Text that is not a date (written
+    behind the importer) becomes day one: such an account is recomputed on every rescore."""
     text = np.asarray(values, dtype=object)
     out = np.full(text.shape, np.datetime64("NaT"), dtype="datetime64[D]")
     present = text != ""
     if present.any():
-        out[present] = np.array([v[:10] for v in text[present]], dtype="datetime64[D]")
+        heads = [v[:10] for v in text[present]]
+        try:
+            out[present] = np.array(heads, dtype="datetime64[D]")
+        except ValueError:
+            out[present] = np.array([_day_or_first(v) for v in heads], dtype="datetime64[D]")
     return out
+
+
+def _day_or_first(text: str) -> np.datetime64:
+    try:
+        return np.datetime64(text, "D")
+    except ValueError:
+        return np.datetime64("0001-01-01", "D")
 
 
 def _store(
