@@ -21,6 +21,7 @@ day by day in tests/scoring/test_facts_cache.py). The accounts' own columns are 
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from datetime import date
 
@@ -198,17 +199,26 @@ def _days(values: np.ndarray) -> np.ndarray:
     if present.any():
         heads = [v[:10] for v in text[present]]
         try:
+            if not all(_FULL_DATE.fullmatch(v) for v in heads):
+                raise ValueError("not a full date")
             out[present] = np.array(heads, dtype="datetime64[D]")
         except ValueError:
             out[present] = np.array([_day_or_first(v) for v in heads], dtype="datetime64[D]")
     return out
 
 
+#: SQLite compares dates as text: only a full YYYY-MM-DD has a day numpy reads the same way
+#: ("2026-12" sorts before "2026-12-01" but numpy reads it as that day).
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _day_or_first(text: str) -> np.datetime64:
-    try:
-        return np.datetime64(text, "D")
-    except ValueError:
-        return np.datetime64("0001-01-01", "D")
+    if _FULL_DATE.fullmatch(text):
+        try:
+            return np.datetime64(text, "D")
+        except ValueError:
+            pass
+    return np.datetime64("0001-01-01", "D")
 
 
 def _store(
