@@ -143,10 +143,7 @@ def _recompute(
     ids = columns["account_id"][stale]
     where = "1"
     if stale.size < WHOLE_BOOK_SHARE * len(columns["account_id"]):
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _score_ids (id TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM _score_ids")
-        conn.executemany("INSERT OR IGNORE INTO _score_ids VALUES (?)", ((i,) for i in ids))
-        where = "{col} IN (SELECT id FROM _score_ids)"
+        where = m.ids_filter(conn, ids)
     keys = m._AccountKeys(ids)
     expiry = {name: np.full(stale.size, "", dtype=object) for name in EXPIRY_COLUMNS}
     for name, sql in m._queries().items():

@@ -271,10 +271,7 @@ def measures_frame(
     params = Window(as_of).params()
     where = "1"
     if account_ids is not None:
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _score_ids (id TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM _score_ids")
-        conn.executemany("INSERT OR IGNORE INTO _score_ids VALUES (?)", ((i,) for i in account_ids))
-        where = "{col} IN (SELECT id FROM _score_ids)"
+        where = ids_filter(conn, account_ids)
     columns: dict[str, np.ndarray] = {}
     accounts: _AccountKeys | None = None
     for name, sql in _queries().items():
@@ -298,6 +295,14 @@ def _frame(columns: dict[str, np.ndarray], as_of: date, reused: np.ndarray) -> p
         copy=False,  # the columns are fresh arrays: copying a million rows again costs ~0.5 s
     )
     return frame.set_index(pd.Index(columns["account_id"], name="id"), drop=False)
+
+
+def ids_filter(conn: sqlite3.Connection, ids) -> str:
+    """Load `ids` into a temp table; return the WHERE template ("{col} IN …") selecting them."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _score_ids (id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM _score_ids")
+    conn.executemany("INSERT OR IGNORE INTO _score_ids VALUES (?)", ((i,) for i in ids))
+    return "{col} IN (SELECT id FROM _score_ids)"
 
 
 class _AccountKeys:
