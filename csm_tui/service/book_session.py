@@ -45,6 +45,9 @@ class BookSession:
         with self._lock:
             if self._reader is None:
                 self._reader = open_book(writer.path)
+                # the baseline is taken before any screen reads through this connection, so a
+                # commit made before the first poll is still noticed
+                self._seen_version = self._reader.data_version()
             return self._reader
 
     @property
