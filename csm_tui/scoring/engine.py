@@ -33,11 +33,13 @@ from csm_tui import clock
 from csm_tui.errors import NotFound
 from csm_tui.progress import ProgressFn
 from csm_tui.scoring.alerts import apply_alerts, blocked_pairs, evaluate
+from csm_tui.scoring.book_frame import WRITING_KEY, book_columns, store_scores
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
 from csm_tui.scoring.measures import (
     FACT_KEYS,
     as_columns,
+    facts_frame,
     measures_for_account,
     measures_frame,
     tuple_cursor,
@@ -354,10 +356,14 @@ def rescore_all(
     step = progress or (lambda done, total=0: None)
     with _no_cyclic_gc(), book.write(durable=False) as conn:
         step(0, 6)
-        facts = measures_frame(conn, as_of, cache=not history_only)
+        columns: dict[str, np.ndarray] = {}
         if history_only:
+            facts = measures_frame(conn, as_of)
             start = facts["start_date"].to_numpy(dtype=object)
             facts = facts[(start == "") | (start <= as_of.isoformat())]
+        else:
+            columns, reused = book_columns(conn, as_of)
+            facts = facts_frame(columns, as_of, reused)
         step(1, 6)
         raw = facts[[m.key for m in cfg.measures]].to_numpy(dtype=float)
         arrays = score_matrix(raw, cfg)
@@ -370,6 +376,7 @@ def rescore_all(
             _write_health(conn, scores, arrays, cfg, as_of)
         else:
             _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step)
+            store_scores(conn, columns, _written(scores))
         step(6, 6)
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
@@ -436,7 +443,10 @@ def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> Non
     opened, _, reopened = apply_alerts(conn, fired, scope, {}, clock.now_iso(), as_of.isoformat())
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
     step(4, 6)
+    # the frame keeps what this rescore writes: its own writes do not mark accounts changed
+    conn.execute(f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{WRITING_KEY}', '1')")
     _write_accounts(conn, scores, facts)
+    conn.execute(f"DELETE FROM meta WHERE key = '{WRITING_KEY}'")
     _write_health(conn, scores, arrays, cfg, as_of, redo)
     step(5, 6)
     conn.executemany(
@@ -446,6 +456,21 @@ def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> Non
             ("full_rescore_stamp", json.dumps(stamp)),
         ],
     )
+
+
+def _written(scores: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The score columns as `_write_accounts` left them, typed as they read back."""
+    return {
+        "health_score": scores["score"].to_numpy(dtype=float),
+        "health_band": scores["band"].to_numpy(dtype=object),
+        "health_delta_7": scores["delta_7"].to_numpy(dtype=float),
+        "health_delta_30": scores["delta_30"].to_numpy(dtype=float),
+        "churn_prob": scores["churn_prob"].to_numpy(dtype=float),
+        "risk_segment": scores["risk_segment"].to_numpy(dtype=object),
+        "risk_top10": scores["risk_top10"].to_numpy(dtype=float),
+        "expansion_candidate": scores["expansion"].to_numpy(dtype=float),
+        "last_touch_at": scores["last_touch_at"].to_numpy(dtype=object),
+    }
 
 
 def _rescore_stamp(conn: sqlite3.Connection, cfg: ScoringConfig, as_of: date) -> dict:

@@ -59,12 +59,14 @@ _ACCOUNTS_CACHED_SQL = (
     m._queries()["accounts"]
     .replace(
         "FROM accounts a WHERE {where}",
-        "FROM accounts a LEFT JOIN score_facts f ON f.account_id = a.id",
+        "FROM accounts a LEFT JOIN score_facts f ON f.account_id = a.id WHERE {where}",
     )
     .replace(
         "SELECT id AS account_id,",
         "SELECT id AS account_id, f.as_of AS cache_as_of, f.valid_until AS cache_until, "
-        "f.numbers AS cache_numbers, f.texts AS cache_texts,",
+        "f.numbers AS cache_numbers, f.texts AS cache_texts, "
+        # the one account column that depends on the day: activation dated after it
+        "CASE WHEN activated_on >= :next THEN activated_on END AS activates_on,",
     )
 )
 _CACHE_META = "score_facts_version"
@@ -79,16 +81,23 @@ def cache_version() -> str:
 
 
 def cached_columns(
-    conn: sqlite3.Connection, as_of: date
+    conn: sqlite3.Connection, as_of: date, ids: list[str] | None = None
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every account's query columns as of `as_of` (as `measures_frame` computes them) and a
-    mask of the accounts whose history aggregates were reused. Recomputes and stores the
-    rest: call inside the write transaction."""
-    _check_version(conn)
+    """Every account's (or `ids`') query columns as of `as_of` (as `measures_frame` computes
+    them) and a mask of the accounts whose history aggregates were reused. Recomputes and
+    stores the rest: call inside the write transaction. Besides the query columns: the
+    cache's `cache_as_of` / `cache_until` dates and `activates_on` (see `book_frame`)."""
+    check_version(conn)
     params = m.Window(as_of).params()
-    columns = m._read(conn, _ACCOUNTS_CACHED_SQL, params, raw={"cache_numbers", "cache_texts"})
+    where = "1" if ids is None else m.ids_filter(conn, ids).format(col="a.id")
+    columns = m._read(
+        conn,
+        _ACCOUNTS_CACHED_SQL.format(where=where),
+        params,
+        raw={"cache_numbers", "cache_texts"},
+    )
     day = as_of.isoformat()
-    until, computed_for = columns.pop("cache_until"), columns.pop("cache_as_of")
+    until, computed_for = columns["cache_until"], columns["cache_as_of"]
     numbers, texts = columns.pop("cache_numbers"), columns.pop("cache_texts")
     fresh = (computed_for != "") & (computed_for <= day) & (until > day)
     n = len(fresh)
@@ -99,18 +108,22 @@ def cached_columns(
     _decode(columns, np.flatnonzero(fresh), numbers, texts)
     stale = np.flatnonzero(~fresh)
     if stale.size:
-        _recompute(conn, columns, stale, params, as_of)
+        book_size = (
+            n if ids is None else conn.execute("SELECT count(*) FROM accounts").fetchone()[0]
+        )
+        _recompute(conn, columns, stale, params, as_of, book_size)
     return columns, fresh
 
 
-def _check_version(conn: sqlite3.Connection) -> None:
+def check_version(conn: sqlite3.Connection) -> bool:
+    """Drop every cached row if they were computed by other code; True if they were dropped."""
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (_CACHE_META,)).fetchone()
     version = cache_version()
-    if row is None or row[0] != version:
-        conn.execute("DELETE FROM score_facts")
-        conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_CACHE_META, version)
-        )
+    if row is not None and row[0] == version:
+        return False
+    conn.execute("DELETE FROM score_facts")
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_CACHE_META, version))
+    return True
 
 
 def _decode(
@@ -138,11 +151,12 @@ def _recompute(
     stale: np.ndarray,
     params: dict,
     as_of: date,
+    book_size: int,
 ) -> None:
     """Compute the history columns of the `stale` rows from the history tables and store them."""
     ids = columns["account_id"][stale]
     where = "1"
-    if stale.size < WHOLE_BOOK_SHARE * len(columns["account_id"]):
+    if stale.size < WHOLE_BOOK_SHARE * book_size:
         where = m.ids_filter(conn, ids)
     keys = m._AccountKeys(ids)
     expiry = {name: np.full(stale.size, "", dtype=object) for name in EXPIRY_COLUMNS}
@@ -159,6 +173,8 @@ def _recompute(
                 columns[column][stale[at]] = values[found]
     until = _valid_until(conn, columns, stale, expiry, params, keys)
     _store(conn, columns, stale, as_of, until)
+    columns["cache_as_of"][stale] = as_of.isoformat()
+    columns["cache_until"][stale] = until
 
 
 def _valid_until(

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csm_tui.storage.schema import SCORE_COLUMNS
+
 STALE_USAGE_DAYS = 95
 TREND_DAYS = 60
 MOM_MIN_DAYS, MOM_MAX_DAYS = 20, 45
@@ -179,10 +181,7 @@ FROM objectives o WHERE {where} GROUP BY account_id
 
 #: The score columns the engine last wrote, read with the facts (as `current_<column>`) so the
 #: full rescore writes only the accounts whose scores changed.
-CURRENT_COLUMNS = (
-    "health_score", "health_band", "health_delta_7", "health_delta_30", "churn_prob",
-    "risk_segment", "risk_top10", "expansion_candidate", "last_touch_at",
-)  # fmt: skip
+CURRENT_COLUMNS = SCORE_COLUMNS
 _CURRENT_SQL = ", ".join(f"{col} AS current_{col}" for col in CURRENT_COLUMNS)
 #: Stored text scores keep NULL as None (not ""), so a stored "" still counts as a change.
 CURRENT_TEXT = frozenset({"current_health_band", "current_risk_segment", "current_last_touch_at"})
@@ -207,6 +206,7 @@ TEXT_COLUMNS = frozenset({
     "last_touch_at", "last_touch_day", "last_qbr_day", "usage_date", "mau_prev_date", "nps_date", "left_on",
     "left_role", "left_name", "band", "prev_band",
     "exp_window", "exp_resolve", "exp_left", "exp_future", "cache_as_of", "cache_until",
+    "activates_on",
     *CURRENT_TEXT,
 })  # fmt: skip
 
@@ -264,10 +264,10 @@ def measures_frame(
     book, inside a write transaction) reuses and refreshes the stored history aggregates of
     `facts_cache`; the column `reused` says whose were reused."""
     if cache and account_ids is None:
-        from csm_tui.scoring.facts_cache import cached_columns
+        from csm_tui.scoring.book_frame import book_columns
 
-        columns, reused = cached_columns(conn, as_of)
-        return _frame(columns, as_of, reused)
+        columns, reused = book_columns(conn, as_of)
+        return facts_frame(columns, as_of, reused)
     params = Window(as_of).params()
     where = "1"
     if account_ids is not None:
@@ -281,10 +281,11 @@ def measures_frame(
             columns, accounts = part, _AccountKeys(part["account_id"])
         else:
             _align(columns, part, accounts)
-    return _frame(columns, as_of, np.zeros(len(columns["account_id"]), dtype=bool))
+    return facts_frame(columns, as_of, np.zeros(len(columns["account_id"]), dtype=bool))
 
 
-def _frame(columns: dict[str, np.ndarray], as_of: date, reused: np.ndarray) -> pd.DataFrame:
+def facts_frame(columns: dict[str, np.ndarray], as_of: date, reused: np.ndarray) -> pd.DataFrame:
+    """The facts frame (one row per account) from the query columns."""
     facts = derive(columns, as_of)
     current = {f"current_{c}": columns[f"current_{c}"] for c in CURRENT_COLUMNS}
     frame = pd.DataFrame(

@@ -303,8 +303,43 @@ CREATE INDEX tickets_opened ON tickets(opened_at);
 CREATE INDEX events_at ON events(at);
 """ + _facts_triggers()
 
+#: The score columns the engine writes (see `scoring.book_frame`).
+SCORE_COLUMNS = (
+    "health_score", "health_band", "health_delta_7", "health_delta_30", "churn_prob",
+    "risk_segment", "risk_top10", "expansion_candidate", "last_touch_at",
+)  # fmt: skip
+
+V4 = f"""
+-- The whole book's scoring inputs, one blob per column, written by each full rescore so the
+-- next reads a few dozen blobs instead of a million rows (scoring/book_frame.py), and the
+-- accounts changed since, which it reads again.
+CREATE TABLE score_frame (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,                     -- f8, or codes into labels (see book_frame)
+    data BLOB NOT NULL,
+    labels BLOB
+);
+CREATE TABLE score_dirty (account_id TEXT PRIMARY KEY) WITHOUT ROWID;
+-- every data trigger of v3 drops the account's cached facts: that marks it changed
+CREATE TRIGGER score_facts_dirty AFTER DELETE ON score_facts BEGIN
+    INSERT OR IGNORE INTO score_dirty (account_id) VALUES (old.account_id);
+END;
+CREATE TRIGGER score_facts_dirty_au AFTER UPDATE ON score_facts BEGIN
+    INSERT OR IGNORE INTO score_dirty (account_id) VALUES (old.account_id), (new.account_id);
+END;
+-- a renamed account keeps its rowid: read it again under its new id
+CREATE TRIGGER accounts_id_dirty AFTER UPDATE OF id ON accounts BEGIN
+    INSERT OR IGNORE INTO score_dirty (account_id) VALUES (old.id), (new.id);
+END;
+-- score columns written by anyone but the full rescore itself (csm edits, imports, other tools)
+CREATE TRIGGER accounts_scores_dirty AFTER UPDATE OF {", ".join(SCORE_COLUMNS)} ON accounts
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'score_frame_writing') BEGIN
+    INSERT OR IGNORE INTO score_dirty (account_id) VALUES (new.id);
+END;
+"""
+
 #: Ordered migrations: MIGRATIONS[i] takes a file from user_version i to i + 1.
-MIGRATIONS: list[str] = [V1, V2, V3]
+MIGRATIONS: list[str] = [V1, V2, V3, V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

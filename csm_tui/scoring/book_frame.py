@@ -1,0 +1,294 @@
+"""The whole book's scoring inputs kept as columns between full rescores (schema v4).
+
+Even with each account's history aggregates cached (`facts_cache`), a full rescore of a
+million accounts spent most of its time reading a million account rows joined with their
+cached aggregates (~10 s). So the query columns the rescore starts from (account inputs,
+history aggregates, the score columns last written, the cache's dates) are also stored as one
+blob per column in `score_frame`, and the next full rescore reads those and re-queries only:
+
+- the accounts listed in `score_dirty`: a trigger on `score_facts` adds an account whenever
+  its cached aggregates are dropped (every data trigger of v3 does that, whoever writes), and
+  one on the accounts' score columns adds it when anything but the full rescore itself writes
+  them (the rescore sets the meta key `score_frame_writing` inside its own transaction);
+- accounts created since (a rowid above the frame's largest);
+- accounts whose cached aggregates expire that day, or whose activation date arrives.
+
+The result equals the columns `facts_cache.cached_columns` reads for the whole book, in the
+same (rowid) order; where that cannot be shown cheaply (the account count differs, rows were
+renumbered, the day went backwards, the format changed) the whole book is read again.
+Columns are stored factorised (small integer codes + their distinct values) where that is
+smaller, else as raw float64: a text column of a million ids is a million labels.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from csm_tui.scoring import facts_cache
+from csm_tui.scoring import measures as m
+
+FORMAT = "1"
+STAMP_KEY = "score_frame_stamp"
+#: Set (inside the full rescore's transaction) while it writes the score columns it read.
+WRITING_KEY = "score_frame_writing"
+_SEP = "\x1f"
+_ESC = "\x1e"
+_CODE_TYPES = ((127, "<i1"), (32_767, "<i2"), (2_147_483_647, "<i4"))
+
+
+class Unstorable(Exception):
+    """A column holds a value the frame does not round-trip (text that is not a str)."""
+
+
+def book_columns(conn: sqlite3.Connection, as_of: date) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every account's query columns as of `as_of` and the mask of accounts whose history
+    aggregates were reused (as `facts_cache.cached_columns`); stores the frame for next time.
+    Call inside the write transaction."""
+    loaded = _from_frame(conn, as_of)
+    if loaded is None:
+        columns, reused = facts_cache.cached_columns(conn, as_of)
+        columns, touched = _in_rowid_order(columns), set(columns)
+        reused = reused[columns.pop("_order")] if "_order" in columns else reused
+    else:
+        columns, reused, touched = loaded
+    store(conn, columns, as_of, touched)
+    return columns, reused
+
+
+def store_scores(conn: sqlite3.Connection, columns: dict[str, np.ndarray], written: dict) -> None:
+    """After the full rescore wrote the score columns: keep what it wrote as the frame's
+    `current_*` columns (only the columns that changed are rewritten)."""
+    if _stamp(conn) is None:
+        return
+    touched = set()
+    for name, values in written.items():
+        key = f"current_{name}"
+        if not _same(columns[key], values):
+            columns[key] = values
+            touched.add(key)
+    _write(conn, columns, touched)
+
+
+def store(
+    conn: sqlite3.Connection, columns: dict[str, np.ndarray], as_of: date, touched: set[str]
+) -> None:
+    """Write the `touched` columns and the stamp; the dirty list is then empty."""
+    if not _write(conn, columns, touched):
+        return
+    rowids = columns["account_rowid"]
+    stamp = {
+        "version": _version(),
+        "as_of": as_of.isoformat(),
+        "rows": len(rowids),
+        "max_rowid": int(rowids.max()) if len(rowids) else 0,
+        "names": sorted(columns),
+    }
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (STAMP_KEY, json.dumps(stamp))
+    )
+    conn.execute("DELETE FROM score_dirty")
+
+
+def _version() -> str:
+    return f"{FORMAT}:{facts_cache.cache_version()}"
+
+
+def _stamp(conn: sqlite3.Connection) -> dict | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (STAMP_KEY,)).fetchone()
+    try:
+        stamp = json.loads(row[0]) if row else None
+    except ValueError:
+        return None
+    return stamp if isinstance(stamp, dict) and stamp.get("version") == _version() else None
+
+
+def _forget(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM meta WHERE key = ?", (STAMP_KEY,))
+    conn.execute("DELETE FROM score_frame")
+
+
+# -- reading ------------------------------------------------------------------------------------
+def _from_frame(conn: sqlite3.Connection, as_of: date):
+    """(columns, reused, touched) from the stored frame, or None when it cannot be used."""
+    stamp = _stamp(conn)
+    if facts_cache.check_version(conn) or stamp is None or as_of.isoformat() < stamp["as_of"]:
+        return None
+    columns = _load(conn, stamp)
+    if columns is None or not _same_rows(conn, columns, stamp):
+        return None
+    n = len(columns["account_id"])
+    ids = _refresh_ids(conn, columns, stamp, as_of)
+    if not ids:
+        return _checked(conn, columns, np.ones(n, dtype=bool), set())
+    fresh, fresh_reused = facts_cache.cached_columns(conn, as_of, ids=sorted(ids))
+    merged = _merge_in_place(columns, fresh, fresh_reused, ids)
+    if merged is None:
+        merged = _merge_rebuild(columns, fresh, fresh_reused, ids)
+    return _checked(conn, *merged)
+
+
+def _checked(conn: sqlite3.Connection, columns, reused, touched):
+    """The merged frame if it has exactly the book's accounts, else None (read it all)."""
+    count = conn.execute("SELECT count(*) FROM accounts").fetchone()[0]
+    return (columns, reused, touched) if count == len(columns["account_id"]) else None
+
+
+def _same_rows(conn: sqlite3.Connection, columns, stamp: dict) -> bool:
+    """False if rowids were renumbered with no trigger (VACUUM compacts them when rows were
+    deleted: the largest goes down) or the frame's last account no longer holds its rowid."""
+    top = conn.execute("SELECT max(rowid) FROM accounts").fetchone()[0] or 0
+    if top < stamp["max_rowid"]:
+        return False
+    if not stamp["rows"]:
+        return True
+    last = conn.execute(
+        "SELECT id FROM accounts WHERE rowid = ?", (int(columns["account_rowid"][-1]),)
+    ).fetchone()
+    return last is not None and last[0] == columns["account_id"][-1]
+
+
+def _load(conn: sqlite3.Connection, stamp: dict) -> dict[str, np.ndarray] | None:
+    rows = conn.execute("SELECT name, kind, data, labels FROM score_frame").fetchall()
+    columns = {name: _decode(kind, data, labels) for name, kind, data, labels in rows}
+    if sorted(columns) != stamp["names"]:
+        return None
+    if any(len(values) != stamp["rows"] for values in columns.values()):
+        return None
+    return columns
+
+
+def _refresh_ids(conn: sqlite3.Connection, columns, stamp: dict, as_of: date) -> set[str]:
+    """Accounts to read again: changed (dirty), new, or whose cached values expire today."""
+    day, next_day = as_of.isoformat(), m.Window(as_of).next
+    ids = {r[0] for r in conn.execute("SELECT account_id FROM score_dirty")}
+    ids.update(
+        r[0] for r in conn.execute("SELECT id FROM accounts WHERE rowid > ?", (stamp["max_rowid"],))
+    )
+    computed, until = columns["cache_as_of"], columns["cache_until"]
+    activates = columns["activates_on"]
+    due = ~((computed != "") & (computed <= day) & (until > day))
+    due |= (activates != "") & (activates < next_day)
+    ids.update(columns["account_id"][due].tolist())
+    return ids
+
+
+def _merge_in_place(columns, fresh, fresh_reused, ids: set[str]):
+    """Overwrite the refreshed accounts' rows where they are (same rowid, same id, none
+    deleted); None when the rows themselves changed."""
+    n = len(columns["account_id"])
+    if len(fresh["account_id"]) != len(ids) or n == 0:
+        return None  # an account went (or a dirty id was never in the book): rebuild
+    rowids = columns["account_rowid"]
+    at = np.minimum(np.searchsorted(rowids, fresh["account_rowid"]), n - 1)
+    if not (
+        (rowids[at] == fresh["account_rowid"]).all()
+        and (columns["account_id"][at] == fresh["account_id"]).all()
+    ):
+        return None
+    touched = set()
+    for name, values in fresh.items():
+        if not _same(columns[name][at], values):
+            columns[name][at] = values
+            touched.add(name)
+    reused = np.ones(n, dtype=bool)
+    reused[at] = fresh_reused
+    return columns, reused, touched
+
+
+def _merge_rebuild(columns, fresh, fresh_reused, ids: set[str]):
+    """Drop the refreshed (and deleted) accounts' rows, add the fresh ones, order by rowid."""
+    keep = ~pd.Index(columns["account_id"]).isin(list(ids))
+    merged = {name: np.concatenate([columns[name][keep], fresh[name]]) for name in columns}
+    reused = np.concatenate([np.ones(int(keep.sum()), dtype=bool), fresh_reused])
+    merged = _in_rowid_order(merged)
+    order = merged.pop("_order", None)
+    return merged, (reused if order is None else reused[order]), set(merged)
+
+
+def _in_rowid_order(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns in rowid order (a full scan's order); `_order` holds the permutation used."""
+    rowids = columns["account_rowid"]
+    if len(rowids) < 2 or (np.diff(rowids) > 0).all():
+        return columns
+    order = np.argsort(rowids, kind="stable")
+    out = {name: values[order] for name, values in columns.items()}
+    out["_order"] = order
+    return out
+
+
+def _same(old: np.ndarray, new: np.ndarray) -> bool:
+    if len(old) != len(new):
+        return False
+    if old.dtype == object or new.dtype == object:
+        return bool((np.asarray(old, dtype=object) == np.asarray(new, dtype=object)).all())
+    return bool(np.array_equal(old, new, equal_nan=True))
+
+
+# -- encoding -----------------------------------------------------------------------------------
+def _write(conn: sqlite3.Connection, columns: dict[str, np.ndarray], touched: set[str]) -> bool:
+    """Store the touched columns; False (and no frame at all) if one cannot round-trip."""
+    try:
+        encoded = [(name, *_encode(columns[name])) for name in sorted(touched)]
+    except Unstorable:
+        _forget(conn)
+        return False
+    conn.executemany(
+        "INSERT OR REPLACE INTO score_frame (name, kind, data, labels) VALUES (?, ?, ?, ?)",
+        encoded,
+    )
+    return True
+
+
+def _encode(values: np.ndarray) -> tuple[str, bytes, bytes | None]:
+    """(kind, data, labels): codes into the distinct values where they are few (or text),
+    else raw float64."""
+    text = values.dtype == object
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if not text and len(uniques) > _CODE_TYPES[1][0]:
+        return "f8", np.ascontiguousarray(values, dtype="<f8").tobytes(), None
+    code_type = next(t for limit, t in _CODE_TYPES if len(uniques) < limit)
+    data = codes.astype(code_type).tobytes()
+    if not text:
+        return f"f8/{code_type}", data, np.asarray(uniques, dtype="<f8").tobytes()
+    labels = uniques.tolist()
+    if not all(type(label) is str for label in labels):
+        raise Unstorable
+    escaped = [_escape(v) if _SEP in v or _ESC in v else v for v in labels]
+    return (
+        f"text/{code_type}/{len(labels)}",
+        data,
+        _SEP.join(escaped).encode("utf-8", "surrogatepass"),
+    )
+
+
+def _decode(kind: str, data: bytes, labels: bytes | None) -> np.ndarray:
+    """The inverse of `_encode` (a fresh, writable array)."""
+    if kind == "f8":
+        return np.frombuffer(data, dtype="<f8").copy()
+    parts = kind.split("/")
+    codes = np.frombuffer(data, dtype=parts[1])
+    if parts[0] == "f8":
+        table = np.append(np.frombuffer(labels or b"", dtype="<f8"), np.nan)  # -1 → NaN
+        return table[codes]
+    count = int(parts[2])
+    text = (labels or b"").decode("utf-8", "surrogatepass")
+    fields = text.split(_SEP) if count else []
+    if _ESC in text:
+        fields = [_unescape(f) if _ESC in f else f for f in fields]
+    table = np.empty(count + 1, dtype=object)
+    table[:count] = fields
+    table[count] = None  # code -1: no value
+    return table[codes]
+
+
+def _escape(text: str) -> str:
+    return text.replace(_ESC, _ESC + "0").replace(_SEP, _ESC + "1")
+
+
+def _unescape(text: str) -> str:
+    return text.replace(_ESC + "1", _SEP).replace(_ESC + "0", _ESC)

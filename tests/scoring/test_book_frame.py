@@ -1,0 +1,196 @@
+"""The stored book frame (`score_frame`, schema v4): the next full rescore reads it and re-reads
+only the accounts that changed, were added, or whose cached values expire; whatever it cannot
+prove current it reads again. Always equal to the columns read from scratch."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+
+from csm_tui.scoring import book_frame, facts_cache
+from csm_tui.scoring.engine import rescore_all
+from csm_tui.scoring.measures import CURRENT_COLUMNS, measures_frame
+from csm_tui.storage.db import open_book
+from tests.scoring.conftest import TODAY
+from tests.scoring.synth import build as build_synth
+
+SCORES = ", ".join(CURRENT_COLUMNS)
+
+
+@pytest.fixture
+def synth(book):
+    """A scored synthetic book of 200 accounts, with a week of history and a stored frame."""
+    build_synth(book, 200, seed=11)
+    rescore_all(book, today=TODAY - timedelta(days=7))
+    rescore_all(book)
+    return book
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list:
+    """The account ids each frame read asked for again (None: the whole book was read)."""
+    seen: list = []
+    original = facts_cache.cached_columns
+
+    def recording(conn, as_of, ids=None):
+        seen.append(None if ids is None else set(ids))
+        return original(conn, as_of, ids)
+
+    monkeypatch.setattr(facts_cache, "cached_columns", recording)
+    return seen
+
+
+def _equal_to_fresh(book, day=TODAY) -> None:
+    with book.write(durable=False) as conn:
+        cached = measures_frame(conn, day, cache=True).drop(columns="reused")
+        fresh = measures_frame(conn, day).drop(columns="reused")
+    pd.testing.assert_frame_equal(cached, fresh, check_exact=True)
+
+
+def _elsewhere(book, sql: str, params: tuple = ()) -> None:
+    """Run `sql` through another connection, as another program on the same file would."""
+    other = open_book(book.path)
+    with other.write() as conn:
+        conn.execute(sql, params)
+    other.close()
+
+
+def _stored(book) -> dict:
+    with book.write(durable=False) as conn:
+        stamp = book_frame._stamp(conn)
+        return book_frame._load(conn, stamp) if stamp else {}
+
+
+def test_a_full_rescore_stores_the_frame_and_leaves_nothing_dirty(synth) -> None:
+    frame = _stored(synth)
+    assert len(frame["account_id"]) == 200
+    assert synth.scalar("SELECT count(*) FROM score_dirty") == 0
+    assert synth.scalar("SELECT count(*) FROM meta WHERE key = ?", (book_frame.WRITING_KEY,)) == 0
+    # the frame's score columns are what the rescore wrote (its own writes mark nothing)
+    stored = pd.DataFrame(
+        {c: frame[f"current_{c}"] for c in CURRENT_COLUMNS}, index=frame["account_id"]
+    )
+    table = pd.read_sql_query(f"SELECT id, {SCORES} FROM accounts", synth.conn, index_col="id")
+    text = {"health_band", "risk_segment", "last_touch_at"}
+    table = table.astype({c: float for c in CURRENT_COLUMNS if c not in text})
+    pd.testing.assert_frame_equal(
+        stored.sort_index(), table.sort_index(), check_names=False, check_dtype=False
+    )
+
+
+def test_an_unchanged_book_is_read_from_the_frame_alone(synth, reads) -> None:
+    _equal_to_fresh(synth)
+    assert reads[:1] == []  # nothing asked again (the fresh read does not go through the cache)
+
+
+X = "A0000007"
+EDITS = {
+    "usage row": ("INSERT OR REPLACE INTO usage (account_id, date, active_users, mau) VALUES (?, ?, 3, 9)",
+                  (X, TODAY.isoformat()), {X}),
+    "input column": ("UPDATE accounts SET seats = coalesce(seats, 0) + 7 WHERE id = ?", (X,), {X}),
+    "score column": ("UPDATE accounts SET health_score = 1.5 WHERE id = ?", (X,), {X}),
+    "account deleted": ("DELETE FROM accounts WHERE id = ?", (X,), {X}),
+    "account added": ("INSERT INTO accounts (id, name, arr) VALUES ('NEW-1', 'New One', 5)", (),
+                      {"NEW-1"}),
+    "account replaced": ("INSERT OR REPLACE INTO accounts (id, name, arr) SELECT id, name, arr + 1 "
+                         "FROM accounts WHERE id = ?", (X,), {X}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_a_change_by_any_writer_is_read_again(synth, reads, edit: str) -> None:
+    sql, params, expected = EDITS[edit]
+    assert synth.scalar("SELECT 1 FROM accounts WHERE id = ?", (X,)) == 1
+    _elsewhere(synth, sql, params)
+    _equal_to_fresh(synth)
+    asked = reads[0]
+    assert asked is not None and expected <= asked  # read again: the changed account(s)…
+    assert len(asked) < 20  # …and only those (plus any whose cached values expire today)
+
+
+def test_a_renamed_account_is_read_again_under_both_ids(synth, reads) -> None:
+    _elsewhere(synth, "INSERT INTO accounts (id, name, arr) VALUES ('NEW-2', 'Lone', 5)")
+    _elsewhere(synth, "INSERT INTO accounts (id, name, arr) VALUES ('NEW-4', 'Last', 5)")
+    rescore_all(synth)
+    other = sqlite3.connect(synth.path)  # another tool: foreign keys are off by default
+    with other:
+        other.execute("UPDATE accounts SET id = 'NEW-3' WHERE id = 'NEW-2'")
+    other.close()
+    reads.clear()
+    _equal_to_fresh(synth)
+    assert reads[0] is not None and {"NEW-2", "NEW-3"} <= reads[0]
+
+
+def test_a_score_column_written_behind_csm_is_corrected_by_the_next_rescore(synth) -> None:
+    right = synth.scalar("SELECT health_score FROM accounts WHERE id = ?", (X,))
+    _elsewhere(synth, "UPDATE accounts SET health_score = 1.5 WHERE id = ?", (X,))
+    rescore_all(synth)
+    assert synth.scalar("SELECT health_score FROM accounts WHERE id = ?", (X,)) == right
+
+
+def test_the_next_day_reads_only_what_expires_and_equals_fresh(synth, reads) -> None:
+    tomorrow = TODAY + timedelta(days=1)
+    rescore_all(synth, today=tomorrow)
+    assert reads[0] is not None and len(reads[0]) < 100
+    assert synth.scalar("SELECT count(*) FROM score_dirty") == 0
+    _equal_to_fresh(synth, tomorrow)
+
+
+def test_a_day_before_the_frame_reads_the_whole_book(synth, reads) -> None:
+    _equal_to_fresh(synth, TODAY - timedelta(days=3))
+    assert reads[0] is None
+
+
+def test_renumbered_rows_are_never_taken_for_others(synth, reads) -> None:
+    """Rows whose rowids change with no trigger (as VACUUM may do) are read again, and the
+    rescore writes each account's scores to its own row."""
+    _elsewhere(synth, "DELETE FROM accounts WHERE id = 'A0000003'")
+    rescore_all(synth)
+    _elsewhere(synth, "UPDATE accounts SET health_score = -1, health_band = 'x'")
+    with synth.write(durable=False) as conn:  # compact the rowids, firing no trigger
+        conn.execute("UPDATE accounts SET rowid = rowid - 1 WHERE rowid > 3")
+        conn.execute("DELETE FROM score_dirty")
+    reads.clear()
+    _equal_to_fresh(synth)
+    assert reads[0] is None  # the frame could not be shown current: the whole book
+    rescore_all(synth)
+    assert synth.scalar("SELECT count(*) FROM accounts WHERE health_band = 'x'") == 0
+
+
+def test_text_the_frame_cannot_hold_leaves_no_frame(synth, reads) -> None:
+    _elsewhere(synth, "UPDATE accounts SET renewal_date = x'3230' WHERE id = ?", (X,))
+    _equal_to_fresh(synth)
+    assert synth.scalar("SELECT count(*) FROM score_frame") == 0
+    _equal_to_fresh(synth)
+    assert reads[-1] is None  # no frame: the whole book is read
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["a", "", None, "a\x1fb", "\x1e", "é"],
+        [None, None],
+        ["same"] * 300,
+        [f"id-{i}" for i in range(40_000)],
+    ],
+)
+def test_text_columns_round_trip(values) -> None:
+    import numpy as np
+
+    column = np.array(values, dtype=object)
+    back = book_frame._decode(*book_frame._encode(column))
+    assert back.tolist() == column.tolist()
+
+
+@pytest.mark.parametrize(
+    "values", [[1.5, float("nan"), -0.0, 2.0], [float(i) / 7 for i in range(40_000)], []]
+)
+def test_number_columns_round_trip(values) -> None:
+    import numpy as np
+
+    column = np.array(values, dtype=float)
+    back = book_frame._decode(*book_frame._encode(column))
+    assert np.array_equal(back, column, equal_nan=True)
