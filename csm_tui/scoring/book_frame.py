@@ -125,6 +125,8 @@ def _from_frame(conn: sqlite3.Connection, as_of: date):
     ids = _refresh_ids(conn, columns, stamp, as_of)
     if not ids:
         return _checked(conn, columns, np.ones(n, dtype=bool), set())
+    if len(ids) > facts_cache.WHOLE_BOOK_SHARE * n:
+        return None  # most of the book changed (an import): one pass over it is cheaper
     fresh, fresh_reused = facts_cache.cached_columns(conn, as_of, ids=sorted(ids))
     merged = _merge_in_place(columns, fresh, fresh_reused, ids)
     if merged is None:

@@ -194,3 +194,9 @@ def test_number_columns_round_trip(values) -> None:
     column = np.array(values, dtype=float)
     back = book_frame._decode(*book_frame._encode(column))
     assert np.array_equal(back, column, equal_nan=True)
+
+
+def test_when_most_of_the_book_changed_it_is_read_in_one_pass(synth, reads) -> None:
+    _elsewhere(synth, "UPDATE accounts SET seats = coalesce(seats, 0) + 1 WHERE rowid % 3 != 0")
+    _equal_to_fresh(synth)
+    assert reads[0] is None
