@@ -304,19 +304,9 @@ def apply_alerts(
     `scope` is an SQL condition on `alerts.account_id` (with `params`). Returns the alerts
     opened, the live alerts whose condition newly cleared, and how many snoozes expired.
     """
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS _fired (account_id TEXT, rule TEXT, severity TEXT, "
-        "reason TEXT, detail TEXT, PRIMARY KEY (account_id, rule))"
-    )
-    conn.execute("DELETE FROM _fired")
-    conn.executemany("INSERT OR IGNORE INTO _fired VALUES (?, ?, ?, ?, ?)", fired)
+    _load_fired(conn, fired)
     p = params | {"now": now, "today": today}
-    reopened = conn.execute(
-        f"UPDATE alerts SET status = 'open' WHERE status = 'snoozed' AND snoozed_until <= :today "
-        f"AND {scope}",
-        p,
-    ).rowcount
-    opened = [AlertRecord(r[1], r[2], r[3]) for r in conn.execute(_OPEN_NEW, p).fetchall()]
+    reopened, opened = _reopen_and_open(conn, scope, p)
     absent = f"NOT EXISTS (SELECT 1 FROM _fired f WHERE {_MATCH})"
     conn.execute(
         "UPDATE alerts SET detail = json_remove(detail, '$.condition_cleared_on') "
@@ -333,6 +323,84 @@ def apply_alerts(
     conn.execute(
         "UPDATE alerts SET condition_cleared = 1 WHERE status = 'done' AND condition_cleared = 0 "
         f"AND {scope} AND {absent}",
+        p,
+    )
+    return opened, [AlertRecord(*r) for r in cleared], reopened
+
+
+def _load_fired(conn: sqlite3.Connection, fired: list[Fired]) -> None:
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _fired (account_id TEXT, rule TEXT, severity TEXT, "
+        "reason TEXT, detail TEXT, PRIMARY KEY (account_id, rule))"
+    )
+    conn.execute("DELETE FROM _fired")
+    conn.executemany("INSERT OR IGNORE INTO _fired VALUES (?, ?, ?, ?, ?)", fired)
+
+
+def _reopen_and_open(conn: sqlite3.Connection, scope: str, p: dict) -> tuple[int, list]:
+    """Expired snoozes back to open, then new alerts for the fired rows that may open."""
+    reopened = conn.execute(
+        f"UPDATE alerts SET status = 'open' WHERE status = 'snoozed' AND snoozed_until <= :today "
+        f"AND {scope}",
+        p,
+    ).rowcount
+    opened = [AlertRecord(r[1], r[2], r[3]) for r in conn.execute(_OPEN_NEW, p).fetchall()]
+    return reopened, opened
+
+
+_UNCLEARED_DONE = (
+    "SELECT account_id, rule FROM alerts WHERE status = 'done' AND condition_cleared = 0"
+)
+_ABSENT = (
+    "SELECT a.id FROM _absent x JOIN alerts a ON a.account_id = x.account_id AND a.rule = x.rule"
+)
+
+
+def known_pairs(conn: sqlite3.Connection) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(blocked, known): `blocked_pairs`, and every pair with a live alert or any closed one
+    whose condition has not cleared (the pairs a full rescore may have to update)."""
+    blocked = blocked_pairs(conn)
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return blocked, blocked | set(cursor.execute(_UNCLEARED_DONE))
+
+
+def apply_book_alerts(
+    conn: sqlite3.Connection,
+    fired: list[Fired],
+    known: set[tuple[str, str]],
+    scope: str,
+    now: str,
+    today: str,
+) -> tuple[list[AlertRecord], list[AlertRecord], int]:
+    """`apply_alerts` for the whole book, with the same result: the rows that cannot open
+    (reason "") stay out of `_fired`, and the few pairs whose condition is gone (`known` minus
+    the fired ones) drive the updates, instead of a test of every live alert against every
+    fired row."""
+    _load_fired(conn, [f for f in fired if f[3]])
+    absent = known - {(f[0], f[1]) for f in fired}
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _absent (account_id TEXT, rule TEXT)")
+    conn.execute("DELETE FROM _absent")
+    conn.executemany("INSERT INTO _absent VALUES (?, ?)", absent)
+    p = {"now": now, "today": today}
+    reopened, opened = _reopen_and_open(conn, scope, p)
+    conn.execute(
+        "UPDATE alerts SET detail = json_remove(detail, '$.condition_cleared_on') "
+        "WHERE status IN ('open', 'snoozed') AND json_extract(detail, '$.condition_cleared_on') "
+        f"IS NOT NULL AND {scope} AND NOT EXISTS (SELECT 1 FROM _absent x WHERE "
+        "x.account_id = alerts.account_id AND x.rule = alerts.rule)",
+        p,
+    )
+    cleared = conn.execute(
+        "UPDATE alerts SET detail = json_set(detail, '$.condition_cleared_on', :today) "
+        f"WHERE id IN ({_ABSENT} WHERE a.status IN ('open', 'snoozed') AND "
+        f"json_extract(a.detail, '$.condition_cleared_on') IS NULL) AND {scope} "
+        "RETURNING rule, severity, reason",
+        p,
+    ).fetchall()
+    conn.execute(
+        "UPDATE alerts SET condition_cleared = 1 "
+        f"WHERE id IN ({_ABSENT} WHERE a.status = 'done' AND a.condition_cleared = 0) AND {scope}",
         p,
     )
     return opened, [AlertRecord(*r) for r in cleared], reopened

@@ -32,7 +32,7 @@ import pandas as pd
 from csm_tui import clock
 from csm_tui.errors import NotFound
 from csm_tui.progress import ProgressFn
-from csm_tui.scoring.alerts import apply_alerts, blocked_pairs, evaluate
+from csm_tui.scoring.alerts import apply_alerts, apply_book_alerts, evaluate, known_pairs
 from csm_tui.scoring.book_frame import WRITING_KEY, book_columns, store_scores
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
@@ -439,8 +439,11 @@ def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> Non
         "prev_band": scores["prev_band_7"].to_numpy(),
     }  # fmt: skip
     scope = "account_id IN (SELECT id FROM accounts WHERE status != 'churned')"
-    fired = evaluate(columns, cfg, as_of, blocked_pairs(conn))
-    opened, _, reopened = apply_alerts(conn, fired, scope, {}, clock.now_iso(), as_of.isoformat())
+    blocked, known = known_pairs(conn)
+    fired = evaluate(columns, cfg, as_of, blocked)
+    opened, _, reopened = apply_book_alerts(
+        conn, fired, known, scope, clock.now_iso(), as_of.isoformat()
+    )
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
     step(4, 6)
     # the frame keeps what this rescore writes: its own writes do not mark accounts changed
@@ -576,10 +579,6 @@ _PLAIN_SCORES = {
     "health_delta_7": "delta_7", "health_delta_30": "delta_30", "risk_segment": "risk_segment",
     "risk_top10": "risk_top10", "expansion_candidate": "expansion",
 }  # fmt: skip
-_PLAIN_UPDATE = """
-UPDATE accounts SET health_delta_7 = ?, health_delta_30 = ?, risk_segment = ?, risk_top10 = ?,
-    expansion_candidate = ?, scored_at = ? WHERE rowid = ?
-"""
 
 
 def _changed(new: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -593,34 +592,34 @@ def _changed(new: np.ndarray, current: np.ndarray) -> np.ndarray:
 
 
 def _write_accounts(conn: sqlite3.Connection, s: pd.DataFrame, facts: pd.DataFrame) -> int:
-    """Update the score columns of the accounts whose scores changed (by rowid, in rowid order:
-    one B-tree search less per row, pages visited in order); return how many were written."""
-
-    def changed(columns: dict[str, str]) -> np.ndarray:
-        masks = [
-            _changed(s[new].to_numpy(), facts[f"current_{col}"].to_numpy())
-            for col, new in columns.items()
-        ]
-        return np.logical_or.reduce(masks)
-
-    indexed = changed(_INDEXED_SCORES)
-    plain = changed(_PLAIN_SCORES) & ~indexed
+    """Update the score columns of the accounts whose scores changed; return how many were
+    written. Rows are grouped by which indexed columns changed, and each group's UPDATE sets
+    only those (plus the unindexed ones): a day's new score then rewrites two index entries,
+    not five. Each group is written by rowid, in rowid order (pages visited in order)."""
+    bits = np.zeros(len(s), dtype=np.int64)
+    for i, (col, new) in enumerate(_INDEXED_SCORES.items()):
+        bits |= (
+            _changed(s[new].to_numpy(), facts[f"current_{col}"].to_numpy()).astype(np.int64) << i
+        )
+    plain = np.logical_or.reduce([
+        _changed(s[new].to_numpy(), facts[f"current_{col}"].to_numpy())
+        for col, new in _PLAIN_SCORES.items()
+    ])  # fmt: skip
+    write = (bits > 0) | plain
     rowids = facts["rowid"].to_numpy().astype(np.int64)
     now = clock.now_iso()
-    sql = _ACCOUNT_UPDATE.replace("WHERE id = ?", "WHERE rowid = ?")
-    full_columns = ("score", "band", "delta_7", "delta_30", "churn_prob", "risk_segment",
-                    "risk_top10", "expansion", "last_touch_at")  # fmt: skip
-    for mask, statement, names in (
-        (indexed, sql, full_columns),
-        (plain, _PLAIN_UPDATE, tuple(_PLAIN_SCORES.values())),
-    ):
-        order = np.flatnonzero(mask)
+    for pattern in np.unique(bits[write]).tolist():
+        order = np.flatnonzero(write & (bits == pattern))
         order = order[np.argsort(rowids[order], kind="stable")]
-        values = [s[name].to_numpy()[order].tolist() for name in names]
+        indexed = [col for i, col in enumerate(_INDEXED_SCORES) if pattern >> i & 1]
+        columns = {col: _INDEXED_SCORES[col] for col in indexed} | _PLAIN_SCORES
+        sets = ", ".join(f"{col} = ?" for col in columns)
+        values = [s[name].to_numpy()[order].tolist() for name in columns.values()]
         conn.executemany(
-            statement, zip(*values, [now] * len(order), rowids[order].tolist(), strict=True)
+            f"UPDATE accounts SET {sets}, scored_at = ? WHERE rowid = ?",
+            zip(*values, [now] * len(order), rowids[order].tolist(), strict=True),
         )
-    return int(indexed.sum() + plain.sum())
+    return int(write.sum())
 
 
 def _write_health(

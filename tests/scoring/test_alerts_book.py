@@ -1,0 +1,93 @@
+"""The full rescore's alert lifecycle (`apply_book_alerts`) does exactly what the general one
+(`apply_alerts`) does, for any mix of live, snoozed, closed and cleared alerts and fired rules."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from csm_tui.scoring.alerts import apply_alerts, apply_book_alerts, known_pairs
+from csm_tui.storage.db import open_book
+
+ACCOUNTS = ("A1", "A2", "A3", "A4")
+RULES = ("usage_drop", "nps_detractor", "renewal_not_green")
+TODAY = "2026-11-23"
+NOW = "2026-11-23T09:00:00"
+SCOPE = "account_id IN (SELECT id FROM accounts WHERE status != 'churned')"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("alerts") / "book.db"
+    book = open_book(path)
+    with book.write() as conn:
+        for i, account in enumerate(ACCOUNTS):
+            status = "churned" if i == 3 else "active"
+            conn.execute(
+                "INSERT INTO accounts (id, name, status) VALUES (?, ?, ?)",
+                (account, account, status),
+            )
+    book.close()
+    return path
+
+
+alert_rows = st.lists(
+    st.tuples(
+        st.sampled_from(ACCOUNTS),
+        st.sampled_from(RULES),
+        st.sampled_from(["open", "snoozed", "done"]),
+        st.booleans(),  # condition_cleared (done alerts)
+        st.booleans(),  # condition_cleared_on noted (live alerts)
+        st.sampled_from(["2026-11-20", "2026-11-23", "2026-12-01"]),  # snoozed until
+    ),
+    max_size=14,
+)
+fired_pairs = st.sets(st.tuples(st.sampled_from(ACCOUNTS[:3]), st.sampled_from(RULES)))
+
+
+def _load(template: Path, rows) -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    source = sqlite3.connect(template)
+    source.backup(conn)
+    source.close()
+    live: set[tuple[str, str]] = set()
+    for account, rule, status, cleared, noted, until in rows:
+        if status != "done" and (account, rule) in live:
+            continue  # one live alert per account and rule
+        if status != "done":
+            live.add((account, rule))
+        detail = json.dumps({"condition_cleared_on": "2026-11-01"} if noted else {})
+        conn.execute(
+            "INSERT INTO alerts (account_id, rule, severity, status, fired_at, reason, detail, "
+            "condition_cleared, snoozed_until) VALUES (?, ?, 'high', ?, '2026-11-01', 'r', ?, ?, ?)",
+            (account, rule, status, detail, int(cleared), until if status == "snoozed" else None),
+        )
+    return conn
+
+
+def _table(conn: sqlite3.Connection) -> list[tuple]:
+    return conn.execute("SELECT * FROM alerts ORDER BY id").fetchall()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=alert_rows, pairs=fired_pairs)
+def test_the_book_path_equals_the_general_one(template: Path, rows, pairs) -> None:
+    general, book = _load(template, rows), _load(template, rows)
+    blocked, known = known_pairs(book)
+    fired = [(a, r, "high", "" if (a, r) in blocked else "why", "{}") for a, r in sorted(pairs)]
+    expected = apply_alerts(general, fired, SCOPE, {}, NOW, TODAY)
+    got = apply_book_alerts(book, fired, known, SCOPE, NOW, TODAY)
+    assert _table(book) == _table(general)
+    opened, cleared, reopened = got
+    assert (sorted(opened, key=repr), sorted(cleared, key=repr), reopened) == (
+        sorted(expected[0], key=repr),
+        sorted(expected[1], key=repr),
+        expected[2],
+    )
