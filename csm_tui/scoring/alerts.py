@@ -348,11 +348,30 @@ def _reopen_and_open(conn: sqlite3.Connection, scope: str, p: dict) -> tuple[int
     return reopened, opened
 
 
+#: The full rescore's updates, driven by `_absent` (the pairs whose condition is gone); each
+#: looks pairs up by key (tests check the plans: a scan here is a scan per live alert).
+BOOK_REFIRED = (
+    "UPDATE alerts SET detail = json_remove(detail, '$.condition_cleared_on') "
+    "WHERE status IN ('open', 'snoozed') AND json_extract(detail, '$.condition_cleared_on') "
+    "IS NOT NULL AND {scope} AND NOT EXISTS (SELECT 1 FROM _absent x WHERE "
+    "x.account_id = alerts.account_id AND x.rule = alerts.rule)"
+)
+_ABSENT_IDS = (
+    "SELECT a.id FROM _absent x JOIN alerts a ON a.account_id = x.account_id AND a.rule = x.rule"
+)
+BOOK_CLEARED = (
+    "UPDATE alerts SET detail = json_set(detail, '$.condition_cleared_on', :today) "
+    f"WHERE id IN ({_ABSENT_IDS} WHERE a.status IN ('open', 'snoozed') AND "
+    "json_extract(a.detail, '$.condition_cleared_on') IS NULL) AND {scope} "
+    "RETURNING rule, severity, reason"
+)
+BOOK_DONE_CLEARED = (
+    "UPDATE alerts SET condition_cleared = 1 "
+    f"WHERE id IN ({_ABSENT_IDS} WHERE a.status = 'done' AND a.condition_cleared = 0) "
+    "AND {scope}"
+)
 _UNCLEARED_DONE = (
     "SELECT account_id, rule FROM alerts WHERE status = 'done' AND condition_cleared = 0"
-)
-_ABSENT = (
-    "SELECT a.id FROM _absent x JOIN alerts a ON a.account_id = x.account_id AND a.rule = x.rule"
 )
 
 
@@ -379,28 +398,15 @@ def apply_book_alerts(
     fired row."""
     _load_fired(conn, [f for f in fired if f[3]])
     absent = known - {(f[0], f[1]) for f in fired}
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _absent (account_id TEXT, rule TEXT)")
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _absent (account_id TEXT, rule TEXT, "
+        "PRIMARY KEY (account_id, rule)) WITHOUT ROWID"  # looked up once per live alert
+    )
     conn.execute("DELETE FROM _absent")
     conn.executemany("INSERT INTO _absent VALUES (?, ?)", absent)
     p = {"now": now, "today": today}
     reopened, opened = _reopen_and_open(conn, scope, p)
-    conn.execute(
-        "UPDATE alerts SET detail = json_remove(detail, '$.condition_cleared_on') "
-        "WHERE status IN ('open', 'snoozed') AND json_extract(detail, '$.condition_cleared_on') "
-        f"IS NOT NULL AND {scope} AND NOT EXISTS (SELECT 1 FROM _absent x WHERE "
-        "x.account_id = alerts.account_id AND x.rule = alerts.rule)",
-        p,
-    )
-    cleared = conn.execute(
-        "UPDATE alerts SET detail = json_set(detail, '$.condition_cleared_on', :today) "
-        f"WHERE id IN ({_ABSENT} WHERE a.status IN ('open', 'snoozed') AND "
-        f"json_extract(a.detail, '$.condition_cleared_on') IS NULL) AND {scope} "
-        "RETURNING rule, severity, reason",
-        p,
-    ).fetchall()
-    conn.execute(
-        "UPDATE alerts SET condition_cleared = 1 "
-        f"WHERE id IN ({_ABSENT} WHERE a.status = 'done' AND a.condition_cleared = 0) AND {scope}",
-        p,
-    )
+    conn.execute(BOOK_REFIRED.format(scope=scope), p)
+    cleared = conn.execute(BOOK_CLEARED.format(scope=scope), p).fetchall()
+    conn.execute(BOOK_DONE_CLEARED.format(scope=scope), p)
     return opened, [AlertRecord(*r) for r in cleared], reopened

@@ -52,8 +52,8 @@ def book_columns(conn: sqlite3.Connection, as_of: date) -> tuple[dict[str, np.nd
     loaded = _from_frame(conn, as_of)
     if loaded is None:
         columns, reused = facts_cache.cached_columns(conn, as_of)
-        columns, touched = _in_rowid_order(columns), set(columns)
-        reused = reused[columns.pop("_order")] if "_order" in columns else reused
+        columns, reused = _in_rowid_order(columns, reused)
+        touched = set(columns)
     else:
         columns, reused, touched = loaded
     store(conn, columns, as_of, touched)
@@ -207,20 +207,19 @@ def _merge_rebuild(columns, fresh, fresh_reused, ids: set[str]):
     keep = ~pd.Index(columns["account_id"]).isin(list(ids))
     merged = {name: np.concatenate([columns[name][keep], fresh[name]]) for name in columns}
     reused = np.concatenate([np.ones(int(keep.sum()), dtype=bool), fresh_reused])
-    merged = _in_rowid_order(merged)
-    order = merged.pop("_order", None)
-    return merged, (reused if order is None else reused[order]), set(merged)
+    merged, reused = _in_rowid_order(merged, reused)
+    return merged, reused, set(merged)
 
 
-def _in_rowid_order(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The columns in rowid order (a full scan's order); `_order` holds the permutation used."""
+def _in_rowid_order(
+    columns: dict[str, np.ndarray], reused: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The columns (and mask) in rowid order: the order a full scan of the accounts returns."""
     rowids = columns["account_rowid"]
     if len(rowids) < 2 or (np.diff(rowids) > 0).all():
-        return columns
+        return columns, reused
     order = np.argsort(rowids, kind="stable")
-    out = {name: values[order] for name, values in columns.items()}
-    out["_order"] = order
-    return out
+    return {name: values[order] for name, values in columns.items()}, reused[order]
 
 
 def _same(old: np.ndarray, new: np.ndarray) -> bool:

@@ -91,3 +91,21 @@ def test_the_book_path_equals_the_general_one(template: Path, rows, pairs) -> No
         sorted(expected[1], key=repr),
         expected[2],
     )
+
+
+@pytest.mark.parametrize("statement", ["BOOK_REFIRED", "BOOK_CLEARED", "BOOK_DONE_CLEARED"])
+def test_the_book_updates_look_pairs_up_by_key(template: Path, statement: str) -> None:
+    """Each live alert is matched against `_absent` (and each absent pair against the alerts)
+    through an index: a scan inside these statements costs minutes on a million accounts."""
+    from csm_tui.scoring import alerts
+
+    conn = _load(template, [])
+    apply_book_alerts(conn, [], set(), SCOPE, NOW, TODAY)  # creates the temp tables
+    sql = getattr(alerts, statement).format(scope=SCOPE).split(" RETURNING")[0]
+    plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", {"today": TODAY})]
+    looked_up = [line for line in plan if " x " in f"{line} " or " a " in f"{line} "]
+    assert looked_up and all(
+        line.startswith("SEARCH") or line.startswith("SCAN x") for line in looked_up
+    ), plan
+    if statement == "BOOK_REFIRED":  # the correlated lookup, once per live alert
+        assert any(line.startswith("SEARCH x") for line in plan), plan
