@@ -165,7 +165,7 @@ def main() -> int:
     """Run the benchmark and print one line per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000,1000000")
-    parser.add_argument("--single", type=int, default=50, help="edits timed per size")
+    parser.add_argument("--single", type=int, default=50, help="edits timed per size (0: skip)")
     parser.add_argument(
         "--full", type=int, default=3, help="full rescores timed per size (0: skip)"
     )
@@ -183,12 +183,13 @@ def main() -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         book, source = ensure_book(size)
         accounts = book.scalar("SELECT count(*) FROM accounts")
-        single = bench_single(book, args.single)
-        line = (
-            f"{accounts:>9,} accounts ({source}): edit + rescore_account median "
-            f"{single['median']:.1f} ms (p90 {single['p90']:.1f}, CPU {single['cpu']:.1f} ms, "
-            f"n={args.single})"
-        )
+        line = f"{accounts:>9,} accounts ({source})"
+        if args.single:
+            single = bench_single(book, args.single)
+            line += (
+                f": edit + rescore_account median {single['median']:.1f} ms "
+                f"(p90 {single['p90']:.1f}, CPU {single['cpu']:.1f} ms, n={args.single})"
+            )
         if args.cold and size >= args.full_min_size:
             wall, cpu = bench_cold(book)
             line += f"; rescore_all cold {wall:.2f} s (CPU {cpu:.2f} s, n=1)"
