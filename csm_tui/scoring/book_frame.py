@@ -9,7 +9,7 @@ blob per column in `score_frame`, and the next full rescore reads those and re-q
 - the accounts listed in `score_dirty`: a trigger on `score_facts` adds an account whenever
   its cached aggregates are dropped (every data trigger of v3 does that, whoever writes), and
   one on the accounts' score columns adds it when anything but the full rescore itself writes
-  them (the rescore sets the meta key `score_frame_writing` inside its own transaction);
+  them (the rescore lifts that trigger inside its own transaction while it writes them);
 - accounts created since (a rowid above the frame's largest);
 - accounts whose cached aggregates expire that day, or whose activation date arrives.
 
@@ -34,8 +34,8 @@ from csm_tui.scoring import measures as m
 
 FORMAT = "1"
 STAMP_KEY = "score_frame_stamp"
-#: Set (inside the full rescore's transaction) while it writes the score columns it read.
-WRITING_KEY = "score_frame_writing"
+#: Marks accounts whose score columns anything but the full rescore wrote (schema v4).
+SCORES_TRIGGER = "accounts_scores_dirty"
 _SEP = "\x1f"
 _ESC = "\x1e"
 _CODE_TYPES = ((127, "<i1"), (32_767, "<i2"), (2_147_483_647, "<i4"))

@@ -33,7 +33,7 @@ from csm_tui import clock
 from csm_tui.errors import NotFound
 from csm_tui.progress import ProgressFn
 from csm_tui.scoring.alerts import apply_alerts, apply_book_alerts, evaluate, known_pairs
-from csm_tui.scoring.book_frame import WRITING_KEY, book_columns, store_scores
+from csm_tui.scoring.book_frame import SCORES_TRIGGER, book_columns, store_scores
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
 from csm_tui.scoring.measures import (
@@ -45,6 +45,7 @@ from csm_tui.scoring.measures import (
     tuple_cursor,
 )
 from csm_tui.scoring.results import AccountScore, AlertRecord, MeasureExplain, RescoreSummary
+from csm_tui.storage.schema import lifted_trigger
 
 __all__ = [
     "AccountScore",
@@ -354,7 +355,8 @@ def rescore_all(
     cfg = config or current_config()
     as_of = today or clock.today()
     step = progress or (lambda done, total=0: None)
-    with _no_cyclic_gc(), book.write(durable=False) as conn:
+    # every row it writes references an account read in this (locked) transaction
+    with _no_cyclic_gc(), book.write(durable=False, check_references=False) as conn:
         step(0, 6)
         columns: dict[str, np.ndarray] = {}
         if history_only:
@@ -447,9 +449,8 @@ def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> Non
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
     step(4, 6)
     # the frame keeps what this rescore writes: its own writes do not mark accounts changed
-    conn.execute(f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{WRITING_KEY}', '1')")
-    _write_accounts(conn, scores, facts)
-    conn.execute(f"DELETE FROM meta WHERE key = '{WRITING_KEY}'")
+    with lifted_trigger(conn, SCORES_TRIGGER):
+        _write_accounts(conn, scores, facts)
     _write_health(conn, scores, arrays, cfg, as_of, redo)
     step(5, 6)
     conn.executemany(

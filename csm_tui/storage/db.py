@@ -74,11 +74,18 @@ class Book:
     # -- writing -----------------------------------------------------------------------------
     @contextmanager
     def write(
-        self, durable: bool = True, on_wait: Callable[[float], None] | None = None
+        self,
+        durable: bool = True,
+        on_wait: Callable[[float], None] | None = None,
+        *,
+        check_references: bool = True,
     ) -> Iterator[sqlite3.Connection]:
         """One write transaction: BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception.
 
         `durable=True` (user edits) commits with synchronous=FULL; bulk work passes False.
+        `check_references=False` skips foreign-key checks (and cascades) for writers whose rows
+        reference accounts they read inside the same transaction (the full rescore: checking a
+        million history rows against the accounts doubled its write time).
         Nested use joins the outer transaction (so a service call is one transaction).
         """
         if self.readonly:
@@ -91,20 +98,29 @@ class Book:
                 yield self.conn
                 return
             self.conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._begin_immediate(on_wait)
-            self._in_write = True
+            if not check_references:
+                self.conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
             try:
-                yield self.conn
-            except BaseException as exc:
-                self._in_write = False
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
-                    # a full disk, an I/O error or a damaged page mid-transaction: say so
-                    raise _friendly(exc, self.path) from None
-                raise
+                yield from self._transaction(on_wait)
+            finally:
+                if not check_references:
+                    self.conn.execute("PRAGMA foreign_keys=ON")
+
+    def _transaction(self, on_wait: Callable[[float], None] | None) -> Iterator[sqlite3.Connection]:
+        self._begin_immediate(on_wait)
+        self._in_write = True
+        try:
+            yield self.conn
+        except BaseException as exc:
             self._in_write = False
-            self._with_friendly_errors(lambda: self.conn.execute("COMMIT"))
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
+                # a full disk, an I/O error or a damaged page mid-transaction: say so
+                raise _friendly(exc, self.path) from None
+            raise
+        self._in_write = False
+        self._with_friendly_errors(lambda: self.conn.execute("COMMIT"))
 
     def _begin_immediate(self, on_wait: Callable[[float], None] | None) -> None:
         started = time.monotonic()

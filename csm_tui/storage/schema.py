@@ -7,6 +7,10 @@ so the portfolio table reads one indexed table a window at a time.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from csm_tui import __version__
 from csm_tui.errors import DatabaseError
 
@@ -331,12 +335,31 @@ END;
 CREATE TRIGGER accounts_id_dirty AFTER UPDATE OF id ON accounts BEGIN
     INSERT OR IGNORE INTO score_dirty (account_id) VALUES (old.id), (new.id);
 END;
--- score columns written by anyone but the full rescore itself (csm edits, imports, other tools)
+-- score columns written by anyone but the full rescore itself (csm edits, imports, other
+-- tools): the full rescore lifts this trigger while it writes them (`lifted_trigger`)
 CREATE TRIGGER accounts_scores_dirty AFTER UPDATE OF {", ".join(SCORE_COLUMNS)} ON accounts
-WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'score_frame_writing') BEGIN
+BEGIN
     INSERT OR IGNORE INTO score_dirty (account_id) VALUES (new.id);
 END;
 """
+
+
+@contextmanager
+def lifted_trigger(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    """Inside the caller's write transaction: drop trigger `name`, then create it again from
+    its stored definition (atomic with the transaction: a rollback or a crash keeps it).
+    For bulk writes that account for the trigger's effect themselves: a trigger's per-row
+    program costs more than the row update it follows."""
+    row = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
+    ).fetchone()
+    if row is None:
+        yield
+        return
+    conn.execute(f'DROP TRIGGER "{name}"')
+    yield
+    conn.execute(row[0])
+
 
 #: Ordered migrations: MIGRATIONS[i] takes a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [V1, V2, V3, V4]
@@ -370,8 +393,6 @@ def migrate(book) -> int:
 
 def _statements(script: str) -> list[str]:
     """Split a DDL script into statements (triggers contain inner semicolons)."""
-    import sqlite3
-
     out, buf = [], ""
     for line in script.splitlines(keepends=True):
         if line.strip().startswith("--") and not buf.strip():

@@ -68,7 +68,8 @@ def test_a_full_rescore_stores_the_frame_and_leaves_nothing_dirty(synth) -> None
     frame = _stored(synth)
     assert len(frame["account_id"]) == 200
     assert synth.scalar("SELECT count(*) FROM score_dirty") == 0
-    assert synth.scalar("SELECT count(*) FROM meta WHERE key = ?", (book_frame.WRITING_KEY,)) == 0
+    trigger = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?"
+    assert synth.scalar(trigger, (book_frame.SCORES_TRIGGER,)) == 1  # lifted, then restored
     # the frame's score columns are what the rescore wrote (its own writes mark nothing)
     stored = pd.DataFrame(
         {c: frame[f"current_{c}"] for c in CURRENT_COLUMNS}, index=frame["account_id"]
@@ -200,3 +201,35 @@ def test_when_most_of_the_book_changed_it_is_read_in_one_pass(synth, reads) -> N
     _elsewhere(synth, "UPDATE accounts SET seats = coalesce(seats, 0) + 1 WHERE rowid % 3 != 0")
     _equal_to_fresh(synth)
     assert reads[0] is None
+
+
+def test_a_failed_rescore_keeps_the_score_trigger(synth, monkeypatch) -> None:
+    """The trigger is lifted inside the rescore's transaction: a failure rolls that back too."""
+    from csm_tui.scoring import engine
+
+    write_accounts = engine._write_accounts
+
+    def broken(*args, **kwargs):  # fails while the trigger is lifted, after writing
+        write_accounts(*args, **kwargs)
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(engine, "_write_accounts", broken)
+    with pytest.raises(RuntimeError):
+        rescore_all(synth, today=TODAY + timedelta(days=1))
+    trigger = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?"
+    assert synth.scalar(trigger, (book_frame.SCORES_TRIGGER,)) == 1
+    _elsewhere(synth, "UPDATE accounts SET health_score = 2.5 WHERE id = ?", (X,))
+    assert synth.scalar("SELECT count(*) FROM score_dirty WHERE account_id = ?", (X,)) == 1
+
+
+def test_the_rescore_writes_only_rows_whose_accounts_exist_and_restores_key_checks(synth) -> None:
+    """The full rescore skips foreign-key checks for speed: its rows must still all hold, and
+    the connection checks keys again afterwards (a child row of no account is refused)."""
+    rescore_all(synth, today=TODAY + timedelta(days=1))
+    assert synth.query("PRAGMA foreign_key_check") == []
+    assert synth.scalar("PRAGMA foreign_keys") == 1
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        with synth.write() as conn:
+            conn.execute(
+                "INSERT INTO health (account_id, date, band) VALUES ('NOPE', '2026-01-01', 'red')"
+            )
