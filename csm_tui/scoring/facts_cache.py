@@ -45,14 +45,15 @@ EXPIRY_COLUMNS = ("exp_window", "exp_resolve", "exp_left", "exp_future")
 FOREVER = "9999-12-31"
 _SEP = "\x1f"  # unit separator between the text fields of one row
 _ESC = "\x1e"  # escapes itself and _SEP inside a field (a name may contain anything)
-#: Rows dated after as_of per history table: they come into view on their date (indexed).
+#: Rows dated after as_of per history table: they come into view on their date (indexed; for
+#: the recomputed accounts only, {where} as in `measures`).
 _FUTURE_SQL = (
-    "SELECT account_id, min(substr(date, 1, 10)) FROM usage WHERE date >= :next "
+    "SELECT account_id, min(substr(date, 1, 10)) FROM usage WHERE {where} AND date >= :next "
     "GROUP BY account_id",
-    "SELECT account_id, min(substr(opened_at, 1, 10)) FROM tickets WHERE opened_at >= :next "
+    "SELECT account_id, min(substr(opened_at, 1, 10)) FROM tickets WHERE {where} AND opened_at >= :next "
     "GROUP BY account_id",
-    "SELECT account_id, min(substr(at, 1, 10)) FROM events WHERE at >= :next GROUP BY account_id",
-    "SELECT account_id, min(substr(date, 1, 10)) FROM responses WHERE date >= :next "
+    "SELECT account_id, min(substr(at, 1, 10)) FROM events WHERE {where} AND at >= :next GROUP BY account_id",
+    "SELECT account_id, min(substr(date, 1, 10)) FROM responses WHERE {where} AND date >= :next "
     "GROUP BY account_id",
 )
 _ACCOUNTS_CACHED_SQL = (
@@ -171,7 +172,7 @@ def _recompute(
                 expiry[column][at] = values[found]
             elif column != "account_id":
                 columns[column][stale[at]] = values[found]
-    until = _valid_until(conn, columns, stale, expiry, params, keys)
+    until = _valid_until(conn, columns, stale, expiry, params, keys, where.format(col="account_id"))
     _store(conn, columns, stale, as_of, until)
     columns["cache_as_of"][stale] = as_of.isoformat()
     columns["cache_until"][stale] = until
@@ -184,12 +185,13 @@ def _valid_until(
     expiry: dict[str, np.ndarray],
     params: dict,
     keys: m._AccountKeys,
+    where: str,
 ) -> np.ndarray:
     """The first day each stale account's columns may change with no edit (see the module doc)."""
     stale_usage = _days(columns["usage_date"][stale]) + np.timedelta64(m.STALE_USAGE_DAYS + 1, "D")
     candidates = [stale_usage, *(_days(values) for values in expiry.values())]
     for sql in _FUTURE_SQL:
-        rows = m.tuple_cursor(conn).execute(sql, params).fetchall()
+        rows = m.tuple_cursor(conn).execute(sql.format(where=where), params).fetchall()
         if not rows:
             continue
         found_ids, days = zip(*rows, strict=True)
