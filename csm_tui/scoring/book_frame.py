@@ -36,8 +36,7 @@ FORMAT = "1"
 STAMP_KEY = "score_frame_stamp"
 #: Marks accounts whose score columns anything but the full rescore wrote (schema v4).
 SCORES_TRIGGER = "accounts_scores_dirty"
-_SEP = "\x1f"
-_ESC = "\x1e"
+_SEP, _ESC = facts_cache.SEP, facts_cache.ESC
 _CODE_TYPES = ((127, "<i1"), (32_767, "<i2"), (2_147_483_647, "<i4"))
 
 
@@ -259,7 +258,7 @@ def _encode(values: np.ndarray) -> tuple[str, bytes, bytes | None]:
     labels = uniques.tolist()
     if not all(type(label) is str for label in labels):
         raise Unstorable
-    escaped = [_escape(v) if _SEP in v or _ESC in v else v for v in labels]
+    escaped = [facts_cache.escape_text(v) if _SEP in v or _ESC in v else v for v in labels]
     return (
         f"text/{code_type}/{len(labels)}",
         data,
@@ -280,16 +279,8 @@ def _decode(kind: str, data: bytes, labels: bytes | None) -> np.ndarray:
     text = (labels or b"").decode("utf-8", "surrogatepass")
     fields = text.split(_SEP) if count else []
     if _ESC in text:
-        fields = [_unescape(f) if _ESC in f else f for f in fields]
+        fields = [facts_cache.unescape_text(f) if _ESC in f else f for f in fields]
     table = np.empty(count + 1, dtype=object)
     table[:count] = fields
     table[count] = None  # code -1: no value
     return table[codes]
-
-
-def _escape(text: str) -> str:
-    return text.replace(_ESC, _ESC + "0").replace(_SEP, _ESC + "1")
-
-
-def _unescape(text: str) -> str:
-    return text.replace(_ESC + "1", _SEP).replace(_ESC + "0", _ESC)

@@ -43,8 +43,8 @@ CACHED_TEXTS = (
 #: Expiry columns the child queries also return (text dates, "" = none).
 EXPIRY_COLUMNS = ("exp_window", "exp_resolve", "exp_left", "exp_future")
 FOREVER = "9999-12-31"
-_SEP = "\x1f"  # unit separator between the text fields of one row
-_ESC = "\x1e"  # escapes itself and _SEP inside a field (a name may contain anything)
+SEP = "\x1f"  # unit separator between the text fields of one row
+ESC = "\x1e"  # escapes itself and SEP inside a field (a name may contain anything)
 #: Rows dated after as_of per history table: they come into view on their date (indexed; for
 #: the recomputed accounts only, {where} as in `measures`).
 _FUTURE_SQL = (
@@ -137,10 +137,10 @@ def _decode(
     matrix = matrix.reshape(rows.size, len(CACHED_NUMBERS))
     for j, name in enumerate(CACHED_NUMBERS):
         columns[name][rows] = matrix[:, j]
-    joined = _SEP.join(texts[rows].tolist())
-    fields = np.array(joined.split(_SEP), dtype=object)
-    if _ESC in joined:
-        fields = np.array([_unescape(f) if _ESC in f else f for f in fields], dtype=object)
+    joined = SEP.join(texts[rows].tolist())
+    fields = np.array(joined.split(SEP), dtype=object)
+    if ESC in joined:
+        fields = np.array([unescape_text(f) if ESC in f else f for f in fields], dtype=object)
     fields = fields.reshape(rows.size, len(CACHED_TEXTS))
     for j, name in enumerate(CACHED_TEXTS):
         columns[name][rows] = fields[:, j]
@@ -246,10 +246,10 @@ def _store(
     matrix = np.column_stack([columns[name][stale] for name in CACHED_NUMBERS]).astype("<f8")
     blobs = np.ascontiguousarray(matrix).view(f"V{8 * len(CACHED_NUMBERS)}").ravel().tolist()
     fields = [
-        [_escape(v) if _SEP in v or _ESC in v else v for v in columns[name][stale].tolist()]
+        [escape_text(v) if SEP in v or ESC in v else v for v in columns[name][stale].tolist()]
         for name in CACHED_TEXTS
     ]
-    texts = [_SEP.join(row) for row in zip(*fields, strict=True)]
+    texts = [SEP.join(row) for row in zip(*fields, strict=True)]
     day = as_of.isoformat()
     conn.executemany(
         "INSERT OR REPLACE INTO score_facts (account_id, as_of, valid_until, numbers, texts) "
@@ -259,11 +259,11 @@ def _store(
     )  # fmt: skip
 
 
-def _escape(text: str) -> str:
-    """`text` without a bare separator: _ESC → _ESC "0", _SEP → _ESC "1"."""
-    return text.replace(_ESC, _ESC + "0").replace(_SEP, _ESC + "1")
+def escape_text(text: str) -> str:
+    """`text` without a bare separator: ESC → ESC "0", SEP → ESC "1"."""
+    return text.replace(ESC, ESC + "0").replace(SEP, ESC + "1")
 
 
-def _unescape(text: str) -> str:
-    """The inverse of `_escape` (every _ESC in stored text starts a two-character escape)."""
-    return text.replace(_ESC + "1", _SEP).replace(_ESC + "0", _ESC)
+def unescape_text(text: str) -> str:
+    """The inverse of `escape_text` (every ESC in stored text starts a two-character escape)."""
+    return text.replace(ESC + "1", SEP).replace(ESC + "0", ESC)
