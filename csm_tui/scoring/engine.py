@@ -651,5 +651,6 @@ def _explain_lines(points: np.ndarray, cfg: ScoringConfig) -> list[str]:
     if len(points) == 0:
         return []
     frame = pd.DataFrame(np.round(points, 2), columns=[m.key for m in cfg.measures])
-    body = frame.to_json(orient="records", double_precision=2)[2:-2]  # strip '[{' and '}]'
-    return ['{"points":{' + row + "}}" for row in body.split("},{")]
+    body = frame.to_json(orient="records", double_precision=2)[1:-1]  # '{…},{…}': no '[', ']'
+    # wrap every record in {"points": …} with one replace in C (keys and numbers hold no braces)
+    return ('{"points":' + body.replace("},{", '}}\n{"points":{') + "}").split("\n")

@@ -78,3 +78,24 @@ def test_unchanged_accounts_are_not_rewritten(synth):
     rewritten = {r[0] for r in synth.query("SELECT id FROM accounts WHERE scored_at != 'before'")}
     assert "A0000007" in rewritten
     assert rewritten == {k for k in after if after[k] != before[k]}
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2, 7])
+def test_explain_lines_are_one_json_object_of_points_per_account(rows) -> None:
+    import json
+
+    import numpy as np
+
+    from csm_tui.scoring.config import default_config
+    from csm_tui.scoring.engine import _explain_lines
+
+    cfg = default_config()
+    points = np.random.default_rng(rows).random((rows, len(cfg.measures))) * 30
+    points[::2, 1] = np.nan
+    lines = _explain_lines(points, cfg)
+    assert len(lines) == rows
+    for line, row in zip(lines, points, strict=True):
+        parsed = json.loads(line)["points"]
+        assert list(parsed) == [m.key for m in cfg.measures]
+        expected = [None if np.isnan(v) else round(float(v), 2) for v in row]
+        assert list(parsed.values()) == pytest.approx(expected, abs=0.006)
