@@ -40,6 +40,7 @@ from csm_tui.scoring.measures import (
     FACT_KEYS,
     as_columns,
     facts_frame,
+    key_order,
     measures_for_account,
     measures_frame,
     tuple_cursor,
@@ -635,6 +636,9 @@ def _write_health(
     points = arrays.points
     if only is not None:
         s, points = s[only], points[only]
+    order = key_order(s["account_id"].to_numpy())
+    if order is not None:
+        s, points = s.iloc[order], points[order]
     explain = _explain_lines(points, cfg)
     day = as_of.isoformat()
     rows = zip(

@@ -243,6 +243,9 @@ def _store(
     as_of: date,
     until: np.ndarray,
 ) -> None:
+    order = m.key_order(columns["account_id"][stale])
+    if order is not None:
+        stale, until = stale[order], until[order]
     matrix = np.column_stack([columns[name][stale] for name in CACHED_NUMBERS]).astype("<f8")
     blobs = np.ascontiguousarray(matrix).view(f"V{8 * len(CACHED_NUMBERS)}").ravel().tolist()
     fields = [

@@ -99,3 +99,36 @@ def test_explain_lines_are_one_json_object_of_points_per_account(rows) -> None:
         assert list(parsed) == [m.key for m in cfg.measures]
         expected = [None if np.isnan(v) else round(float(v), 2) for v in row]
         assert list(parsed.values()) == pytest.approx(expected, abs=0.006)
+
+
+def test_key_order_sorts_only_what_needs_it() -> None:
+    import numpy as np
+
+    from csm_tui.scoring.measures import key_order
+
+    assert key_order(np.array(["a", "b", "b", "c"], dtype=object)) is None
+    ids = np.array(["0015x", "0012a", "0019z", "0012b"], dtype=object)
+    assert ids[key_order(ids)].tolist() == sorted(ids.tolist())
+    mixed = np.array(["b", b"a", "c"], dtype=object)  # an id written as a blob elsewhere
+    assert sorted(key_order(mixed).tolist()) == [0, 1, 2]
+
+
+def test_snapshots_written_in_id_order_stay_with_their_accounts(synth) -> None:
+    """Ids out of rowid order (as a CRM's are): the snapshot rows are written sorted by id, and
+    each still carries its own account's score, band and explain (whose points sum to it)."""
+    import json
+
+    with synth.write() as conn:
+        conn.execute("UPDATE accounts SET rowid = -rowid")  # rowid order now reverses id order
+    rescore_all(synth)
+    rows = synth.query(
+        "SELECT a.id, a.health_score, a.health_band, h.score, h.band, h.explain FROM accounts a "
+        "JOIN health h ON h.account_id = a.id AND h.date = ?",
+        (TODAY.isoformat(),),
+    )
+    assert len(rows) == 300
+    for account, score, band, h_score, h_band, explain in rows:
+        assert (h_score, h_band) == (score, band), account
+        points = [v for v in json.loads(explain)["points"].values() if v is not None]
+        if score is not None:
+            assert sum(points) == pytest.approx(score, abs=0.1), account
