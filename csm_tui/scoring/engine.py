@@ -37,6 +37,7 @@ from csm_tui.scoring.book_frame import SCORES_TRIGGER, book_columns, store_score
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
 from csm_tui.scoring.measures import (
+    CURRENT_TEXT,
     FACT_KEYS,
     as_columns,
     facts_frame,
@@ -466,15 +467,8 @@ def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> Non
 def _written(scores: pd.DataFrame) -> dict[str, np.ndarray]:
     """The score columns as `_write_accounts` left them, typed as they read back."""
     return {
-        "health_score": scores["score"].to_numpy(dtype=float),
-        "health_band": scores["band"].to_numpy(dtype=object),
-        "health_delta_7": scores["delta_7"].to_numpy(dtype=float),
-        "health_delta_30": scores["delta_30"].to_numpy(dtype=float),
-        "churn_prob": scores["churn_prob"].to_numpy(dtype=float),
-        "risk_segment": scores["risk_segment"].to_numpy(dtype=object),
-        "risk_top10": scores["risk_top10"].to_numpy(dtype=float),
-        "expansion_candidate": scores["expansion"].to_numpy(dtype=float),
-        "last_touch_at": scores["last_touch_at"].to_numpy(dtype=object),
+        col: scores[key].to_numpy(dtype=object if f"current_{col}" in CURRENT_TEXT else float)
+        for col, key in (_INDEXED_SCORES | _PLAIN_SCORES).items()
     }
 
 
