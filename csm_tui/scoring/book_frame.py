@@ -126,7 +126,7 @@ def _from_frame(conn: sqlite3.Connection, as_of: date):
         return _checked(conn, columns, np.ones(n, dtype=bool), set())
     if len(ids) > facts_cache.WHOLE_BOOK_SHARE * n:
         return None  # most of the book changed (an import): one pass over it is cheaper
-    fresh, fresh_reused = facts_cache.cached_columns(conn, as_of, ids=sorted(ids))
+    fresh, fresh_reused = facts_cache.cached_columns(conn, as_of, sorted(ids), book_size=n)
     merged = _merge_in_place(columns, fresh, fresh_reused, ids)
     if merged is None:
         merged = _merge_rebuild(columns, fresh, fresh_reused, ids)

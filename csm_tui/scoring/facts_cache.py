@@ -82,12 +82,17 @@ def cache_version() -> str:
 
 
 def cached_columns(
-    conn: sqlite3.Connection, as_of: date, ids: list[str] | None = None
+    conn: sqlite3.Connection,
+    as_of: date,
+    ids: list[str] | None = None,
+    book_size: int | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Every account's (or `ids`') query columns as of `as_of` (as `measures_frame` computes
     them) and a mask of the accounts whose history aggregates were reused. Recomputes and
     stores the rest: call inside the write transaction. Besides the query columns: the
-    cache's `cache_as_of` / `cache_until` dates and `activates_on` (see `book_frame`)."""
+    cache's `cache_as_of` / `cache_until` dates and `activates_on` (see `book_frame`). `book_size`: how many accounts
+    the book holds when `ids` are given (counted if not), to choose between an id list and one
+    pass over the whole book for the recomputation."""
     check_version(conn)
     params = m.Window(as_of).params()
     where = "1" if ids is None else m.ids_filter(conn, ids).format(col="a.id")
@@ -109,9 +114,10 @@ def cached_columns(
     _decode(columns, np.flatnonzero(fresh), numbers, texts)
     stale = np.flatnonzero(~fresh)
     if stale.size:
-        book_size = (
-            n if ids is None else conn.execute("SELECT count(*) FROM accounts").fetchone()[0]
-        )
+        if ids is None:
+            book_size = n
+        elif book_size is None:
+            book_size = conn.execute("SELECT count(*) FROM accounts").fetchone()[0]
         _recompute(conn, columns, stale, params, as_of, book_size)
     return columns, fresh
 

@@ -261,8 +261,9 @@ def measures_frame(
     """Facts of every account (or of `account_ids`) as of `as_of`: one row per account.
 
     Text columns hold "" where there is no value; numeric ones NaN. `cache=True` (the whole
-    book, inside a write transaction) reuses and refreshes the stored history aggregates of
-    `facts_cache`; the column `reused` says whose were reused."""
+    book, inside a write transaction) reads the stored frame of `book_frame` and the history
+    aggregates of `facts_cache`, and refreshes both; the column `reused` says whose history
+    aggregates were reused."""
     if cache and account_ids is None:
         from csm_tui.scoring.book_frame import book_columns
 

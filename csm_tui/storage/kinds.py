@@ -422,16 +422,7 @@ IMPORT_ORDER = (
 #: alerts, save plans and tasks do not feed the score, so importing them keeps the book's (or
 #: the file's) scores and alerts exactly as they are — which also makes rebuilding a book from
 #: its exports, in IMPORT_ORDER, give back the same health history and alerts.
-SCORED_KINDS = (
-    "accounts",
-    "contacts",
-    "usage",
-    "tickets",
-    "nps",
-    "timeline",
-    "renewals",
-    "objectives",
-)
+SCORED_KINDS = IMPORT_ORDER[: IMPORT_ORDER.index("health")]
 #: Columns filled at import time when a file leaves them empty.
 NOW_DEFAULTS = {("save-plans", "created_at"), ("tasks", "created_at")}
 

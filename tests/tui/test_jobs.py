@@ -8,6 +8,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
 from csm_tui.screens.alerts import AlertsScreen
 from csm_tui.screens.forms.import_file import ImportForm
 from csm_tui.screens.portfolio import PortfolioScreen
@@ -150,12 +152,16 @@ async def test_the_app_answers_keys_while_a_job_runs(app_factory, monkeypatch) -
         assert "Rescored" in _messages(app)
 
 
-async def test_importing_into_an_empty_book_from_the_welcome(
-    app_factory, tmp_path, monkeypatch
-) -> None:
+@pytest.fixture
+def new_book(tmp_path, monkeypatch) -> Path:
+    """Where an empty book will be created, with an accounts export in the working folder."""
     monkeypatch.chdir(tmp_path)
     Path("accounts.csv").write_text(ACCOUNTS_CSV)
-    db_path = tmp_path / "new-book.db"
+    return tmp_path / "new-book.db"
+
+
+async def test_importing_into_an_empty_book_from_the_welcome(app_factory, new_book) -> None:
+    db_path = new_book
     app = app_factory(db_path=db_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
@@ -169,11 +175,9 @@ async def test_importing_into_an_empty_book_from_the_welcome(
 
 
 async def test_a_dry_run_from_the_welcome_writes_nothing_and_keeps_the_welcome(
-    app_factory, tmp_path, monkeypatch
+    app_factory, new_book
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    Path("accounts.csv").write_text(ACCOUNTS_CSV)
-    db_path = tmp_path / "new-book.db"
+    db_path = new_book
     app = app_factory(db_path=db_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
