@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from csm_tui import clock
 from csm_tui.errors import NotFound
+from csm_tui.storage.history import latest_snapshot
 
 
 @dataclass
@@ -64,9 +65,7 @@ def load_facts(book, account_id: str, today: date | None = None) -> AccountFacts
 
 
 def _load_scores_and_usage(conn, facts: AccountFacts, aid: str, quarter_ago: str) -> None:
-    facts.health = _one(
-        conn, "SELECT * FROM health WHERE account_id = ? ORDER BY date DESC LIMIT 1", (aid,)
-    )
+    facts.health = latest_snapshot(conn, aid)
     facts.usage_now = _one(
         conn, "SELECT * FROM usage WHERE account_id = ? ORDER BY date DESC LIMIT 1", (aid,)
     )

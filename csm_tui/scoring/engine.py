@@ -44,9 +44,9 @@ from csm_tui.scoring.measures import (
     key_order,
     measures_for_account,
     measures_frame,
-    tuple_cursor,
 )
 from csm_tui.scoring.results import AccountScore, AlertRecord, MeasureExplain, RescoreSummary
+from csm_tui.storage import history
 from csm_tui.storage.schema import lifted_trigger
 
 __all__ = [
@@ -213,20 +213,13 @@ def _snapshot_near(
     """The account's health snapshot nearest to `days` before as_of (within the tolerance)."""
     target = as_of - timedelta(days=days)
     tol = DELTA_TOLERANCE[days]
-    rows = conn.execute(
-        "SELECT date, score, band, explain FROM health WHERE account_id = ? AND date BETWEEN ? "
-        "AND ? AND date < ?",
-        (
-            account_id,
-            (target - timedelta(days=tol)).isoformat(),
-            (target + timedelta(days=tol)).isoformat(),
-            as_of.isoformat(),
-        ),
-    ).fetchall()
+    last = min(target + timedelta(days=tol), as_of - timedelta(days=1))
+    rows = history.account_snapshots(
+        conn, account_id, (target - timedelta(days=tol)).isoformat(), last.isoformat()
+    )
     if not rows:
         return None
-    best = min(rows, key=lambda r: (abs((date.fromisoformat(r[0]) - target).days), r[0]))
-    return {"date": best[0], "score": best[1], "band": best[2], "explain": best[3]}
+    return min(rows, key=lambda r: (abs((date.fromisoformat(r["date"]) - target).days), r["date"]))
 
 
 def _deltas(result: AccountScore, prev: dict, points: dict[str, float], cfg: ScoringConfig) -> None:
@@ -499,19 +492,15 @@ def _deltas_all(conn: sqlite3.Connection, scores: pd.DataFrame, as_of: date) -> 
 
 
 def _book_snapshot(conn: sqlite3.Connection, as_of: date, days: int) -> pd.DataFrame:
-    """Every account's health row on the snapshot date nearest to `days` before as_of."""
+    """Every account's health snapshot on the snapshot date nearest to `days` before as_of."""
     target = as_of - timedelta(days=days)
     tol = DELTA_TOLERANCE[days]
     offsets = sorted(range(-tol, tol + 1), key=lambda d: (abs(d), d))
     for offset in offsets:
         day = (target + timedelta(days=offset)).isoformat()
-        if (
-            day < as_of.isoformat()
-            and conn.execute("SELECT 1 FROM health WHERE date = ? LIMIT 1", (day,)).fetchone()
-        ):
-            cursor = tuple_cursor(conn)
-            cursor.execute("SELECT account_id, score, band FROM health WHERE date = ?", (day,))
-            return pd.DataFrame(cursor.fetchall(), columns=["account_id", "score", "band"])
+        if day < as_of.isoformat() and history.has_day(conn, day):
+            columns = history.book_day(conn, day)
+            return pd.DataFrame({key: columns[key] for key in ("account_id", "score", "band")})
     return pd.DataFrame(columns=["account_id", "score", "band"])
 
 
@@ -618,6 +607,11 @@ def _write_accounts(conn: sqlite3.Connection, s: pd.DataFrame, facts: pd.DataFra
     return int(write.sum())
 
 
+#: A same-day rescore rewrites the day's blocks when more accounts than this share changed;
+#: fewer are written as rows over the blocks (as an edit's rescore is).
+REWRITE_DAY_SHARE = 0.05
+
+
 def _write_health(
     conn,
     s: pd.DataFrame,
@@ -627,18 +621,32 @@ def _write_health(
     only: np.ndarray | None = None,
 ) -> None:
     """Today's snapshot of every account (or of the `only` ones: the rest already have it)."""
+    day = as_of.isoformat()
+    if only is not None and only.sum() <= REWRITE_DAY_SHARE * len(s):
+        _write_health_rows(conn, s[only], arrays.points[only], cfg, day)
+        return
     points = arrays.points
-    if only is not None:
-        s, points = s[only], points[only]
     order = key_order(s["account_id"].to_numpy())
     if order is not None:
         s, points = s.iloc[order], points[order]
-    explain = _explain_lines(points, cfg)
-    day = as_of.isoformat()
+    history.write_day(
+        conn,
+        day,
+        s["account_id"].tolist(),
+        s["band"].to_numpy(),
+        s[list(history.VALUE_COLUMNS)].to_numpy(dtype=float),
+        np.round(points, history.POINT_DIGITS),
+        [m.key for m in cfg.measures],
+    )
+
+
+def _write_health_rows(conn, s: pd.DataFrame, points: np.ndarray, cfg, day: str) -> None:
+    """Snapshots of a few accounts as `health` rows (they override the day's blocks)."""
     rows = zip(
         s["account_id"].tolist(), [day] * len(s), s["score"].tolist(), s["band"].tolist(),
         s["usage"].tolist(), s["engagement"].tolist(), s["outcomes"].tolist(),
-        s["sentiment"].tolist(), s["churn_prob"].tolist(), explain, strict=True,
+        s["sentiment"].tolist(), s["churn_prob"].tolist(), _explain_lines(points, cfg),
+        strict=True,
     )  # fmt: skip
     conn.executemany(_HEALTH_REPLACE, rows)
 

@@ -24,6 +24,7 @@ Definitions (each metric also carries its numerator and denominator):
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -32,6 +33,7 @@ import pandas as pd
 
 from csm_tui import clock
 from csm_tui.scoring.periods import Period, last_months
+from csm_tui.storage import history
 
 BANDS = ("green", "yellow", "red", "insufficient")
 RENEWING = ("renewed", "expanded", "downgraded")
@@ -551,13 +553,12 @@ def band_of_accounts(book, data: MetricData, day: date) -> pd.DataFrame:
     )
     if day < data.today:
         since = (day - timedelta(days=SNAPSHOT_LOOKBACK_DAYS)).isoformat()
-        rows = book.query(
-            "SELECT account_id, band, score, max(date) FROM health "
-            "WHERE date <= ? AND date >= ? GROUP BY account_id",
-            (day.isoformat(), since),
-        )
-        snapshot = pd.DataFrame([tuple(r)[:3] for r in rows], columns=["id", "band", "score"])
-        snapshot = snapshot.set_index("id").reindex(frame.index)
+        with book.read() as conn:
+            found = history.latest_in_window(conn, frame.index.tolist(), since, day.isoformat())
+        snapshot = pd.DataFrame(
+            [(k, *v) for k, v in found.items()], columns=["id", "band", "score"]
+        ).set_index("id")
+        snapshot = snapshot.reindex(frame.index)
         frame["band"], frame["score"] = snapshot["band"], snapshot["score"]
     frame["band"] = frame["band"].where(frame["band"].isin(BANDS), "insufficient")
     return frame
@@ -595,16 +596,20 @@ def health_at_renewal(book, data: MetricData, period: Period) -> Metric:
 
 
 def scores_before_due(book, period: Period, today: date) -> pd.Series:
-    """Per renewal id: the latest snapshot score on or before its due date (one indexed seek
-    per renewal, in one query); renewals without a snapshot are left out."""
-    rows = book.query(
-        "SELECT r.id, (SELECT h.score FROM health h WHERE h.account_id = r.account_id "
-        "AND h.date <= r.due_date AND h.score IS NOT NULL ORDER BY h.date DESC LIMIT 1) "
-        "FROM renewals r WHERE r.due_date >= ? AND r.due_date <= ? "
-        "AND (r.outcome IS NOT NULL OR r.due_date <= ?)",
-        (period.start.isoformat(), period.end.isoformat(), today.isoformat()),
-    )
-    return pd.Series({r[0]: float(r[1]) for r in rows if r[1] is not None}, dtype=float)
+    """Per renewal id: the latest snapshot score on or before its due date; renewals without
+    a snapshot are left out."""
+    scores: dict[str, float] = {}
+    with book.read() as conn:
+        rows = conn.execute(
+            "SELECT id, account_id, due_date FROM renewals WHERE due_date >= ? AND due_date <= ? "
+            "AND (outcome IS NOT NULL OR due_date <= ?)",
+            (period.start.isoformat(), period.end.isoformat(), today.isoformat()),
+        ).fetchall()
+        for rid, account, due in rows:
+            snap = history.latest_snapshot(conn, account, until=due, scored=True)
+            if snap is not None:
+                scores[rid] = float(snap["score"])
+    return pd.Series(scores, dtype=float)
 
 
 # -- breakdowns and trends ---------------------------------------------------------------------
@@ -699,14 +704,11 @@ def _health_mix_by_month(book, periods: list[Period]) -> dict[str, list[float | 
     """Per month: the share of the month's scored health snapshots in each band."""
     # Shares of the month's snapshots: with a regular cadence (daily, weekly or monthly
     # rescoring) every account weighs the same, and one pass over the date index suffices.
-    rows = book.query(
-        "SELECT substr(date, 1, 7) AS month, band, count(*) FROM health "
-        "WHERE date >= ? AND date <= ? GROUP BY month, band",
-        (periods[0].start.isoformat(), periods[-1].end.isoformat()),
-    )
-    counts: dict[str, dict[str, int]] = {}
-    for month, band, count in rows:
-        counts.setdefault(month, {})[band] = count
+    counts: dict[str, Counter] = {}
+    with book.read() as conn:
+        start, end = periods[0].start.isoformat(), periods[-1].end.isoformat()
+        for day in history.snapshot_days(conn, start, end):
+            counts.setdefault(day[:7], Counter()).update(history.band_counts(conn, day))
     mix: dict[str, list[float | None]] = {band: [] for band in ("green", "yellow", "red")}
     for period in periods:
         month = counts.get(period.start.strftime("%Y-%m"), {})

@@ -26,18 +26,10 @@ SNAPSHOT_MAX_AGE_DAYS = 90
 #: Fewest scored renewals of each outcome before a ROC-AUC means anything.
 MIN_PER_CLASS = 10
 
-_SNAPSHOT_SQL = """
-WITH past AS (
-    SELECT id, account_id, due_date, date(due_date, '-30 days') AS as_of, outcome
-    FROM renewals WHERE outcome IS NOT NULL AND date(due_date, '-30 days') <= :today
-), pick AS (
-    SELECT past.*, (SELECT max(h.date) FROM health h WHERE h.account_id = past.account_id
-                    AND h.date <= past.as_of
-                    AND h.date >= date(past.as_of, '-' || :max_age || ' days')) AS snap_date
-    FROM past
-)
-SELECT pick.id, pick.outcome, pick.snap_date, h.score, h.band
-FROM pick LEFT JOIN health h ON h.account_id = pick.account_id AND h.date = pick.snap_date
+_PAST_SQL = """
+SELECT id, account_id, date(due_date, '-30 days') AS as_of,
+    date(due_date, '-30 days', '-' || :max_age || ' days') AS since, outcome
+FROM renewals WHERE outcome IS NOT NULL AND date(due_date, '-30 days') <= :today
 """
 
 
@@ -75,9 +67,7 @@ class HealthCheck:
 def health_check(conn: sqlite3.Connection, today: date | None = None) -> HealthCheck:
     """Replay past renewals against the health snapshot taken a month before each."""
     today = today or clock_today()
-    rows = pd.read_sql_query(
-        _SNAPSHOT_SQL, conn, params={"today": today.isoformat(), "max_age": SNAPSHOT_MAX_AGE_DAYS}
-    )
+    rows = _snapshots_before(conn, today)
     churn = (rows["outcome"] == "churned").to_numpy(dtype=np.int8)
     band = rows["band"].where(rows["band"].isin(BANDS), "insufficient")
     has_snapshot = rows["snap_date"].notna().to_numpy()
@@ -96,6 +86,19 @@ def health_check(conn: sqlite3.Connection, today: date | None = None) -> HealthC
     if check.status is None:
         check.roc_auc, check.lift_top_decile = _ranking(churn[ranked], 100 - score[ranked])
     return check
+
+
+def _snapshots_before(conn: sqlite3.Connection, today: date) -> pd.DataFrame:
+    """Each past renewal's outcome with the account's latest snapshot (date, score, band)
+    within SNAPSHOT_MAX_AGE_DAYS before a month ahead of its due date."""
+    from csm_tui.storage.history import latest_snapshot
+
+    out = []
+    params = {"today": today.isoformat(), "max_age": SNAPSHOT_MAX_AGE_DAYS}
+    for rid, account, as_of, since, outcome in conn.execute(_PAST_SQL, params).fetchall():
+        snap = latest_snapshot(conn, account, until=as_of, since=since) or {}
+        out.append((rid, outcome, snap.get("date"), snap.get("score"), snap.get("band")))
+    return pd.DataFrame(out, columns=["id", "outcome", "snap_date", "score", "band"])
 
 
 def _band_table(band: pd.Series, churn: np.ndarray) -> list[BandOutcome]:

@@ -17,6 +17,7 @@ from typing import Any
 from csm_tui.clock import today
 from csm_tui.errors import ConfigError, NotFound
 from csm_tui.service.fields import FIELDS, format_value
+from csm_tui.storage import history
 from csm_tui.storage.db import Book
 
 TREND_MONTHS = 12
@@ -170,11 +171,7 @@ def _scoring_config():
 
 def _gauge(conn: sqlite3.Connection, facts: dict[str, Any]) -> Gauge:
     cfg = _scoring_config()
-    latest = conn.execute(
-        "SELECT date, usage, engagement, outcomes, sentiment, explain FROM health "
-        "WHERE account_id = ? ORDER BY date DESC LIMIT 1",
-        (facts["id"],),
-    ).fetchone()
+    latest = history.latest_snapshot(conn, facts["id"])
     total = sum(c.weight for c in cfg.categories) or 1.0
     parts = [
         (c.label, latest[c.key] if latest and c.key in latest.keys() else None, c.weight / total)
@@ -206,18 +203,15 @@ def _movers(
     if latest is None:
         return []
     target = date.fromisoformat(latest["date"]) - timedelta(days=7)
-    before = conn.execute(
-        "SELECT explain FROM health WHERE account_id = ? AND date BETWEEN ? AND ? "
-        "ORDER BY abs(julianday(date) - julianday(?)) LIMIT 1",
-        (
-            account_id,
-            (target - timedelta(days=MOVER_TOLERANCE_DAYS)).isoformat(),
-            (target + timedelta(days=MOVER_TOLERANCE_DAYS)).isoformat(),
-            target.isoformat(),
-        ),
-    ).fetchone()
-    if before is None:
+    near = history.account_snapshots(
+        conn,
+        account_id,
+        (target - timedelta(days=MOVER_TOLERANCE_DAYS)).isoformat(),
+        (target + timedelta(days=MOVER_TOLERANCE_DAYS)).isoformat(),
+    )
+    if not near:
         return []
+    before = min(near, key=lambda r: abs((date.fromisoformat(r["date"]) - target).days))
     now, then = _points(latest["explain"]), _points(before["explain"])
     change = {k: now.get(k, 0.0) - then.get(k, 0.0) for k in set(now) | set(then)}
     ranked = sorted(change.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
@@ -236,12 +230,8 @@ def _month_starts(months: int) -> list[date]:
 def _health_trend(conn: sqlite3.Connection, account_id: str) -> Series:
     """The last score of each of the past 12 months."""
     starts = _month_starts(TREND_MONTHS)
-    rows = conn.execute(
-        "SELECT substr(date, 1, 7) AS month, score FROM health WHERE account_id = ? "
-        "AND date >= ? ORDER BY date",
-        (account_id, starts[0].isoformat()),
-    ).fetchall()
-    by_month = {r["month"]: r["score"] for r in rows}  # later dates overwrite earlier ones
+    rows = history.account_snapshots(conn, account_id, starts[0].isoformat())
+    by_month = {r["date"][:7]: r["score"] for r in rows}  # later dates overwrite earlier ones
     keys = [d.strftime("%Y-%m") for d in starts]
     return Series([d.strftime("%b") for d in starts], {"Health": [by_month.get(k) for k in keys]})
 

@@ -16,6 +16,7 @@ from typing import Any
 from csm_tui import clock
 from csm_tui.errors import NotFound, ValidationError
 from csm_tui.service.triage import COVERED_BY_SAVE_PLAN
+from csm_tui.storage.history import latest_snapshot
 from csm_tui.storage.ids import new_id
 from csm_tui.storage.playbooks import REASON_LABELS, SAVE_REASONS
 
@@ -457,11 +458,7 @@ def _plan_facts(conn: sqlite3.Connection, account_id: str, alert_id: int | None)
         or acc["renewal_date"]
     )
     user = conn.execute("SELECT value FROM meta WHERE key = 'user_name'").fetchone()
-    parts = conn.execute(
-        "SELECT usage, engagement, outcomes, sentiment FROM health WHERE account_id = ? "
-        "ORDER BY date DESC LIMIT 1",
-        (account_id,),
-    ).fetchone()
+    parts = latest_snapshot(conn, account_id)
     return {
         "name": acc["name"],
         "owner": acc["owner"] or (user[0] if user else None),
@@ -475,7 +472,9 @@ def _plan_facts(conn: sqlite3.Connection, account_id: str, alert_id: int | None)
             "SELECT name FROM contacts WHERE account_id = ? AND role = 'sponsor' AND active = 1 "
             "ORDER BY name LIMIT 1"
         ),
-        "parts": dict(parts) if parts else {},
+        "parts": {k: parts[k] for k in ("usage", "engagement", "outcomes", "sentiment")}
+        if parts
+        else {},
     }
 
 

@@ -70,6 +70,8 @@ def collect(book, kind_name: str, *, within: int | None = None) -> Export:
         return _accounts(book, kind)
     columns = kind.columns
     columns.insert(columns.index(ACCOUNT_REF) + 1, ACCOUNT_NAME)
+    if kind.name == "health":
+        return _health(book, kind, columns)
     select = ", ".join(f"t.{c}" if c != ACCOUNT_NAME else "a.name AS account_name" for c in columns)
     rows = book.query(
         f"SELECT {select} FROM {kind.table} t JOIN accounts a ON a.id = t.account_id "  # noqa: S608
@@ -87,6 +89,19 @@ def _decoded(kind: Kind, row: dict) -> dict:
             except json.JSONDecodeError:
                 pass
     return row
+
+
+def _health(book, kind: Kind, columns: list[str]) -> Export:
+    """Every health snapshot (block days and single rows alike), by account then date."""
+    from csm_tui.storage.history import all_snapshots
+
+    with book.read() as conn:
+        names = dict(conn.execute("SELECT id, name FROM accounts").fetchall())
+        snaps = all_snapshots(conn)
+    rows = [
+        {c: names[s["account_id"]] if c == ACCOUNT_NAME else s[c] for c in columns} for s in snaps
+    ]
+    return Export(kind, columns, [_decoded(kind, row) for row in rows])
 
 
 def _accounts(book, kind: Kind) -> Export:

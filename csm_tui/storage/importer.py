@@ -956,16 +956,21 @@ def write_plan(book, plan: Plan, progress: ProgressFn | None = None) -> None:
 def _sync_current_scores(conn, planned: Planned) -> None:
     """An account's current score is its latest health snapshot: when the file holds an
     account's latest snapshot, copy it onto the account (the columns the portfolio shows)."""
+    from csm_tui.storage.history import latest_snapshot
+
     latest: dict[str, str] = {}
     for row in planned.rows:
         account, day = row[ACCOUNT_REF], str(row["date"])
         latest[account] = max(latest.get(account, day), day)
+    updates = []
+    for account, day in latest.items():
+        snap = latest_snapshot(conn, account)
+        if snap is not None and snap["date"] == day:  # a row wins over its day's block
+            updates.append((snap["score"], snap["band"], snap["churn_prob"], account))
     conn.executemany(
-        "UPDATE accounts SET (health_score, health_band, churn_prob) = (SELECT h.score, h.band, "
-        "coalesce(h.churn_prob, accounts.churn_prob) FROM health h WHERE h.account_id = "
-        "accounts.id AND h.date = ?1) WHERE id = ?2 AND ?1 >= (SELECT max(date) FROM health "
-        "WHERE account_id = ?2)",
-        [(day, account) for account, day in latest.items()],
+        "UPDATE accounts SET health_score = ?, health_band = ?, "
+        "churn_prob = coalesce(?, churn_prob) WHERE id = ?",
+        updates,
     )
 
 

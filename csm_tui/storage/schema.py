@@ -343,6 +343,35 @@ BEGIN
 END;
 """
 
+V5 = """
+-- The full rescore's daily snapshot of the whole book, column-wise (storage/history.py): a
+-- day is blocks of accounts in id order, appended at the table's end, instead of a million
+-- rows inserted into an index ordered by account. A `health` row overrides the block snapshot
+-- of its account and day (an edit's rescore, an imported snapshot).
+CREATE TABLE health_days (
+    date TEXT PRIMARY KEY,
+    measures TEXT NOT NULL                  -- JSON list: the measures whose points blocks keep
+);
+CREATE TABLE health_blocks (
+    id INTEGER PRIMARY KEY,
+    date TEXT NOT NULL REFERENCES health_days(date) ON DELETE CASCADE,
+    first_id TEXT NOT NULL,                 -- the block's first account id (ids are sorted)
+    ids TEXT NOT NULL,                      -- JSON list of account ids
+    bands BLOB NOT NULL,                    -- uint8 codes into history.BANDS
+    data BLOB NOT NULL,                     -- float32 [ids × (values, points)], NaN = none
+    UNIQUE (date, first_id)
+);
+-- a deleted account's block snapshots up to `through` are not its successor's history
+CREATE TABLE health_erased (
+    account_id TEXT PRIMARY KEY,
+    through TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER accounts_history_erased AFTER DELETE ON accounts BEGIN
+    INSERT OR REPLACE INTO health_erased (account_id, through)
+    SELECT old.id, max(date) FROM health_days HAVING max(date) IS NOT NULL;
+END;
+"""
+
 
 @contextmanager
 def lifted_trigger(conn: sqlite3.Connection, name: str) -> Iterator[None]:
@@ -362,7 +391,7 @@ def lifted_trigger(conn: sqlite3.Connection, name: str) -> Iterator[None]:
 
 
 #: Ordered migrations: MIGRATIONS[i] takes a file from user_version i to i + 1.
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

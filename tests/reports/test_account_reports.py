@@ -10,6 +10,7 @@ from csm_tui.errors import NotFound
 from csm_tui.reports.markdown import money
 from csm_tui.reports.qbr import qbr_markdown
 from csm_tui.reports.success_plan import success_plan_markdown
+from csm_tui.storage.history import latest_snapshot
 from tests.metrics.builder import add_account
 
 #: "[Date]", "{CUSTOMER}", "TODO", "None", "nan": what an unfilled template leaves behind.
@@ -39,9 +40,8 @@ def test_qbr_contains_the_accounts_real_figures(demo_book) -> None:
     usage = demo_book.query(
         "SELECT * FROM usage WHERE account_id = ? ORDER BY date DESC LIMIT 1", (aid,)
     )[0]
-    health = demo_book.query(
-        "SELECT * FROM health WHERE account_id = ? ORDER BY date DESC LIMIT 1", (aid,)
-    )[0]
+    with demo_book.read() as conn:
+        health = latest_snapshot(conn, aid)
     text = qbr_markdown(demo_book, aid)
     assert text.startswith(f"# Quarterly Business Review: {account['name']} - Q4 2026")
     assert f"ARR {money(account['arr'])}" in text

@@ -15,8 +15,15 @@ from csm_tui.scoring.config import default_config
 from csm_tui.scoring.engine import rescore_account, rescore_all
 from csm_tui.scoring.health import score_matrix
 from csm_tui.scoring.measures import measures_frame
+from csm_tui.storage.history import all_snapshots
 from tests.scoring.conftest import TODAY, day
 from tests.scoring.synth import build as build_synth
+
+
+def snapshots(book) -> list[dict]:
+    """Every health snapshot of the book (block days and rows alike)."""
+    with book.read() as conn:
+        return all_snapshots(conn)
 
 
 def rescore(book, account_id: str = "ACC-1", **kw):
@@ -98,21 +105,22 @@ def test_full_rescore_agrees_with_single_account_rescores(synth):
         r[0]: (r[1], r[2])
         for r in synth.query("SELECT id, health_score, health_band FROM accounts")
     }
-    explain = {r[0]: r[1] for r in synth.query("SELECT account_id, explain FROM health")}
+    explain = {s["account_id"]: s["explain"] for s in snapshots(synth)}
     for account_id in list(stored)[::5]:
         one = rescore(synth, account_id)
         assert (one.score, one.band) == stored[account_id]
         points = {m.key: m.points for m in one.measures}
         assert json.loads(explain[account_id])["points"] == points
-    assert synth.scalar("SELECT count(*) FROM health") == 150
+    # each single rescore's row replaced its account's snapshot of the day: still one each
+    assert len(snapshots(synth)) == 150
     assert json.loads(synth.scalar("SELECT value FROM meta WHERE key = 'last_full_rescore'"))
 
 
 def test_full_rescore_twice_the_same_day_replaces_history(synth):
     rescore_all(synth)
     rescore_all(synth)
-    assert synth.scalar("SELECT count(*) FROM health") == 150
-    assert synth.scalar("SELECT count(DISTINCT date) FROM health") == 1
+    snaps = snapshots(synth)
+    assert len(snaps) == 150 and {s["date"] for s in snaps} == {TODAY.isoformat()}
 
 
 def test_history_only_backfill_is_point_in_time_and_writes_nothing_else(synth):
@@ -120,7 +128,7 @@ def test_history_only_backfill_is_point_in_time_and_writes_nothing_else(synth):
     summary = rescore_all(synth, today=past, history_only=True)
     assert synth.scalar("SELECT count(*) FROM alerts") == 0
     assert synth.scalar("SELECT count(*) FROM accounts WHERE scored_at IS NOT NULL") == 0
-    assert synth.scalar("SELECT count(DISTINCT date) FROM health") == 1
+    assert {s["date"] for s in snapshots(synth)} == {past.isoformat()}
     started_later = synth.scalar(
         "SELECT count(*) FROM accounts WHERE start_date > ?", (past.isoformat(),)
     )
@@ -130,7 +138,8 @@ def test_history_only_backfill_is_point_in_time_and_writes_nothing_else(synth):
         facts[[m.key for m in default_config().measures]].to_numpy(float), default_config()
     )
     by_id = dict(zip(facts["account_id"], np.round(expected.score, 1), strict=True))
-    for account_id, score in synth.query("SELECT account_id, score FROM health"):
+    assert len(snapshots(synth)) == summary.accounts
+    for account_id, score in ((s["account_id"], s["score"]) for s in snapshots(synth)):
         assert (score is None and math.isnan(by_id[account_id])) or score == pytest.approx(
             by_id[account_id]
         )
@@ -139,11 +148,16 @@ def test_history_only_backfill_is_point_in_time_and_writes_nothing_else(synth):
 def test_full_rescore_deltas_use_the_backfilled_history(synth):
     rescore_all(synth, today=TODAY - timedelta(days=7), history_only=True)
     rescore_all(synth)
-    rows = synth.query(
-        "SELECT a.health_score - h.score, a.health_delta_7 FROM accounts a JOIN health h "
-        "ON h.account_id = a.id AND h.date = ? WHERE a.health_score IS NOT NULL AND h.score IS NOT NULL",
-        ((TODAY - timedelta(days=7)).isoformat(),),
-    )
+    week_ago = {
+        s["account_id"]: s["score"]
+        for s in snapshots(synth)
+        if s["date"] == (TODAY - timedelta(days=7)).isoformat() and s["score"] is not None
+    }
+    rows = [
+        (r[1] - week_ago[r[0]], r[2])
+        for r in synth.query("SELECT id, health_score, health_delta_7 FROM accounts")
+        if r[1] is not None and r[0] in week_ago
+    ]
     assert rows and all(r[1] == pytest.approx(r[0], abs=0.01) for r in rows)
 
 

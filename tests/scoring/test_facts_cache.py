@@ -5,6 +5,7 @@ gives the same book as a rescore from scratch."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import sqlite3
@@ -25,6 +26,7 @@ from csm_tui.scoring.config import Bands, default_config
 from csm_tui.scoring.engine import rescore_all
 from csm_tui.scoring.measures import CURRENT_COLUMNS, measures_frame
 from csm_tui.storage.db import Book, open_book
+from csm_tui.storage.history import SNAPSHOT_COLUMNS, all_snapshots
 from csm_tui.storage.schema import ACCOUNT_INPUT_COLUMNS
 from tests.conftest import TEST_TODAY
 from tests.model.synthbook import make_book
@@ -640,13 +642,13 @@ def _scores(book: Book) -> dict[str, tuple]:
 
 
 def _health(book: Book, day: date) -> dict[str, tuple]:
-    """The health snapshot of `day`, per account."""
-    rows = book.query(
-        "SELECT account_id, score, band, usage, engagement, outcomes, sentiment, churn_prob, "
-        "explain FROM health WHERE date = ?",
-        (day.isoformat(),),
-    )
-    return {r[0]: tuple(r[1:]) for r in rows}
+    """The health snapshot of `day`, per account (explain parsed: rows and blocks alike)."""
+    with book.read() as conn:
+        snaps = [s for s in all_snapshots(conn) if s["date"] == day.isoformat()]
+    return {
+        s["account_id"]: (*(s[c] for c in SNAPSHOT_COLUMNS[2:-1]), json.loads(s["explain"]))
+        for s in snaps
+    }
 
 
 def _alerts(book: Book) -> set[tuple]:
@@ -659,20 +661,27 @@ def _alerts(book: Book) -> set[tuple]:
 
 
 def _mark(book: Book, day: date) -> None:
-    """Mark every health row of `day`: a row the next rescore rewrites loses the mark."""
+    """Mark every snapshot of `day`, in rows and in blocks (a trailing space after the JSON of
+    explain / ids): a snapshot the next rescore rewrites loses the mark."""
     with book.write() as conn:
-        conn.execute(
-            "UPDATE health SET explain = explain || ' ' WHERE date = ?", (day.isoformat(),)
-        )
+        for table, column in (("health", "explain"), ("health_blocks", "ids")):
+            conn.execute(
+                f"UPDATE {table} SET {column} = {column} || ' ' WHERE date = ?", (day.isoformat(),)
+            )
 
 
 def _rewritten(book: Book, day: date) -> set[str]:
-    """Accounts whose `day` health row was rewritten since `_mark`."""
-    return {a for a, row in _health(book, day).items() if not row[-1].endswith(" ")}
-
-
-def _unmarked(rows: dict[str, tuple]) -> dict[str, tuple]:
-    return {a: (*row[:-1], row[-1].rstrip(" ")) for a, row in rows.items()}
+    """Accounts whose `day` snapshot was rewritten since `_mark`: in a new block, or in a row
+    without the mark (a row overrides its account's block)."""
+    with book.read() as conn:
+        rows = dict(
+            conn.execute(
+                "SELECT account_id, explain FROM health WHERE date = ?", (day.isoformat(),)
+            ).fetchall()
+        )
+        blocks = conn.execute("SELECT ids FROM health_blocks WHERE date = ?", (day.isoformat(),))
+        fresh = {a for (ids,) in blocks if not ids.endswith(" ") for a in json.loads(ids)}
+    return {a for a in fresh if a not in rows} | {a for a, e in rows.items() if not e.endswith(" ")}
 
 
 def _edit_some(book: Book) -> set[str]:
@@ -743,7 +752,7 @@ def test_same_day_rescore_rewrites_only_edited_accounts_and_equals_a_scratch_res
         assert _rewritten(model_book, TODAY) == edited
         after = _health(model_book, TODAY)
         assert all(after[a] != before[a] for a in edited)
-        assert _unmarked(after) == _health(scratch, TODAY)
+        assert after == _health(scratch, TODAY)
         assert _scores(model_book) == _scores(scratch)
         assert _alerts(model_book) == _alerts(scratch)
     finally:
@@ -773,10 +782,7 @@ def test_next_day_rescore_writes_every_account_and_equals_a_scratch_rescore(
         rescore_all(model_book, today=tomorrow)
         rescore_all(scratch, today=tomorrow)
         n = model_book.scalar("SELECT count(*) FROM accounts")
-        assert (
-            model_book.scalar("SELECT count(*) FROM health WHERE date = ?", (tomorrow.isoformat(),))
-            == n
-        )
+        assert len(_health(model_book, tomorrow)) == n
         assert _health(model_book, tomorrow) == _health(scratch, tomorrow)
         assert _scores(model_book) == _scores(scratch)
     finally:

@@ -284,7 +284,9 @@ def test_csm_demo_scores_the_book_and_every_alert_situation_fires(isolated_env, 
         "not_activated",
         "expansion_signal",
     }
-    history = _query(path, "SELECT count(DISTINCT date) FROM health")[0][0]
+    history = _query(
+        path, "SELECT count(*) FROM (SELECT date FROM health_days UNION SELECT date FROM health)"
+    )[0][0]
     assert history == USAGE_MONTHS + 1  # 11 monthly dates, 7 days ago, today
     bands = {b for (b,) in _query(path, "SELECT DISTINCT health_band FROM accounts")}
     assert {"green", "yellow", "red"} <= bands

@@ -15,6 +15,7 @@ import pytest
 from csm_tui.cli import main
 from csm_tui.storage.db import open_book
 from csm_tui.storage.exporter import neutralise
+from csm_tui.storage.history import all_snapshots
 from csm_tui.storage.importer import unquote_cell
 from csm_tui.storage.kinds import IMPORT_ORDER, JSON_VALUE, KINDS
 
@@ -134,9 +135,13 @@ def snapshot(db_path: Path) -> dict[str, list]:
         for name in IMPORT_ORDER:
             kind = KINDS[name]
             columns = kind.columns + (["custom"] if name == "accounts" else [])
-            rows = book.query(
-                f"SELECT {', '.join(columns)} FROM {kind.table} ORDER BY {', '.join(kind.key)}"
-            )
+            if name == "health":  # block days and single rows: one history
+                with book.read() as conn:
+                    rows = all_snapshots(conn)
+            else:
+                rows = book.query(
+                    f"SELECT {', '.join(columns)} FROM {kind.table} ORDER BY {', '.join(kind.key)}"
+                )
             json_cols = {f.name for f in kind.fields if f.type == JSON_VALUE} | {"custom"}
             out[name] = [
                 {c: json.loads(r[c]) if c in json_cols and r[c] else r[c] for c in columns}

@@ -1,0 +1,332 @@
+"""Health history: one snapshot per account per day, read through one API.
+
+Two stores make one history:
+
+- `health_blocks` (schema v5): a full rescore's day for the whole book, column-wise. A day is
+  cut into blocks of `BLOCK_SIZE` accounts in id order; each block keeps its ids (JSON), their
+  band codes (uint8) and a float32 matrix of the values and per-measure points
+  (`health_days.measures` names the points columns). Writing a million snapshots is then a few
+  thousand inserts appended at the end of the table, not a million inserts into an index
+  ordered by account: with a year of history those would each land on a different page.
+- `health` rows: a single account's snapshot (an edit's rescore, an imported file, books from
+  before v5). A row overrides the block snapshot of the same account and day.
+
+An account deleted and created again starts a new history: `health_erased` masks its older
+block snapshots (its rows are deleted with it).
+
+Every reader goes through this module and gets rows shaped like the `health` table's
+(`SNAPSHOT_COLUMNS`, explain as `{"points": {measure: points}}` JSON).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import sqlite3
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+#: Accounts per block: small enough that reading one account's day costs ~10 KB.
+BLOCK_SIZE = 256
+BANDS = ("green", "yellow", "red", "insufficient")
+#: The numeric columns every snapshot has, and the decimals they are kept to.
+VALUE_COLUMNS = ("score", "usage", "engagement", "outcomes", "sentiment", "churn_prob")
+_DIGITS = (1, 1, 1, 1, 1, 4)
+POINT_DIGITS = 2
+SNAPSHOT_COLUMNS = ("account_id", "date", "score", "band", *VALUE_COLUMNS[1:], "explain")
+_ROWS_SQL = (
+    "SELECT account_id, date, score, band, usage, engagement, outcomes, sentiment, churn_prob, "
+    "explain FROM health"
+)
+#: Per day in a range: the block that would hold the account (the last one starting at or
+#: before its id); one indexed seek per day.
+_BLOCKS_SQL = """
+SELECT d.date, d.measures, b.ids, b.bands, b.data FROM health_days d
+JOIN health_blocks b ON b.id = (
+    SELECT id FROM health_blocks WHERE date = d.date AND first_id <= :id
+    ORDER BY first_id DESC LIMIT 1)
+WHERE d.date > :after AND d.date <= :until
+ORDER BY d.date {order}
+"""
+_FIRST = ""
+_LAST = "9999-12-31"
+Snapshot = dict[str, Any]
+
+
+# -- writing ---------------------------------------------------------------------------------------
+def write_day(
+    conn: sqlite3.Connection,
+    day: str,
+    ids: Sequence[str],
+    bands: Sequence[str],
+    values: np.ndarray,
+    points: np.ndarray,
+    measures: Sequence[str],
+) -> None:
+    """Replace the whole book's snapshots of `day`: `ids` sorted and unique, `values` one
+    column per VALUE_COLUMNS, `points` one column per measure. Rows of that day go too (the
+    full rescore supersedes them)."""
+    conn.execute("DELETE FROM health_blocks WHERE date = ?", (day,))
+    conn.execute("DELETE FROM health WHERE date = ?", (day,))
+    conn.execute("DELETE FROM health_days WHERE date = ?", (day,))
+    # the day is rewritten from the current accounts: a deleted account's mask stops before it
+    conn.execute(
+        "UPDATE health_erased SET through = date(?1, '-1 day') WHERE through >= ?1", (day,)
+    )
+    if len(ids) == 0:
+        return
+    conn.execute(
+        "INSERT INTO health_days (date, measures) VALUES (?, ?)", (day, json.dumps(list(measures)))
+    )
+    codes = band_codes(bands)
+    data = np.ascontiguousarray(np.hstack([values, points]), dtype=np.float32)
+    ids = list(ids)
+    conn.executemany(
+        "INSERT INTO health_blocks (date, first_id, ids, bands, data) VALUES (?, ?, ?, ?, ?)",
+        (
+            (
+                day,
+                ids[start],
+                json.dumps(ids[start : start + BLOCK_SIZE]),
+                codes[start : start + BLOCK_SIZE].tobytes(),
+                data[start : start + BLOCK_SIZE].tobytes(),
+            )
+            for start in range(0, len(ids), BLOCK_SIZE)
+        ),
+    )
+
+
+def band_codes(bands: Sequence[str]) -> np.ndarray:
+    """Bands as uint8 codes into BANDS; anything else is refused (it could not be read back)."""
+    bands = np.asarray(bands, dtype=object)
+    codes = np.full(len(bands), 255, dtype=np.uint8)
+    for code, band in enumerate(BANDS):
+        codes[bands == band] = code
+    if (codes == 255).any():
+        raise ValueError(f"not a health band: {bands[codes == 255][0]!r}")
+    return codes
+
+
+# -- one account ------------------------------------------------------------------------------
+def account_snapshots(
+    conn: sqlite3.Connection, account_id: str, start: str | None = None, end: str | None = None
+) -> list[Snapshot]:
+    """The account's snapshots dated in [start, end] (all when omitted), oldest first."""
+    before = _day_before(start) if start else _FIRST
+    snaps = list(_descending(conn, account_id, before, end or _LAST))
+    snaps.reverse()
+    return snaps
+
+
+def latest_snapshot(
+    conn: sqlite3.Connection,
+    account_id: str,
+    *,
+    until: str | None = None,
+    since: str | None = None,
+    scored: bool = False,
+) -> Snapshot | None:
+    """The account's latest snapshot on or before `until` (and on or after `since`); with
+    `scored`, the latest one that has a score."""
+    before = _day_before(since) if since else _FIRST
+    for snap in _descending(conn, account_id, before, until or _LAST):
+        if not scored or snap["score"] is not None:
+            return snap
+    return None
+
+
+def _descending(
+    conn: sqlite3.Connection, account_id: str, after: str, until: str
+) -> Iterator[Snapshot]:
+    """Snapshots dated in (after, until], newest first: rows and blocks merged, a row winning
+    over the block snapshot of its day. Lazy: a caller that stops early reads no more blocks."""
+    rows = [
+        _as_snapshot(r)
+        for r in conn.execute(
+            f"{_ROWS_SQL} WHERE account_id = ? AND date > ? AND date <= ? ORDER BY date DESC",
+            (account_id, after, until),
+        )
+    ]
+    row_days = {r["date"] for r in rows}
+    erased = conn.execute(
+        "SELECT through FROM health_erased WHERE account_id = ?", (account_id,)
+    ).fetchone()
+    after = max(after, erased[0]) if erased else after
+    blocks = (
+        snap
+        for snap in _block_snapshots(conn, account_id, after, until)
+        if snap["date"] not in row_days
+    )
+    yield from heapq.merge(rows, blocks, key=lambda s: s["date"], reverse=True)
+
+
+def _block_snapshots(
+    conn: sqlite3.Connection, account_id: str, after: str, until: str
+) -> Iterator[Snapshot]:
+    cursor = conn.execute(
+        _BLOCKS_SQL.format(order="DESC"), {"id": account_id, "after": after, "until": until}
+    )
+    for day, measures, ids_json, bands, data in cursor:
+        ids = json.loads(ids_json)
+        at = bisect_left(ids, account_id)
+        if at < len(ids) and ids[at] == account_id:
+            matrix = np.frombuffer(data, dtype=np.float32).reshape(len(ids), -1)
+            yield _block_snapshot(account_id, day, json.loads(measures), bands[at], matrix[at])
+
+
+def _block_snapshot(
+    account_id: str, day: str, measures: list[str], code: int, vector: np.ndarray
+) -> Snapshot:
+    values = [_rounded(x, d) for x, d in zip(vector[:6].tolist(), _DIGITS, strict=True)]
+    points = {
+        key: _rounded(x, POINT_DIGITS)
+        for key, x in zip(measures, vector[len(VALUE_COLUMNS) :].tolist(), strict=True)
+    }
+    snap = dict(zip(VALUE_COLUMNS, values, strict=True))
+    snap |= {"account_id": account_id, "date": day, "band": BANDS[code]}
+    snap["explain"] = json.dumps({"points": points}, separators=(",", ":"))
+    return {column: snap[column] for column in SNAPSHOT_COLUMNS}
+
+
+def _rounded(value: float, digits: int) -> float | None:
+    return None if math.isnan(value) else round(value, digits)
+
+
+def _as_snapshot(row: Sequence[Any]) -> Snapshot:
+    return dict(zip(SNAPSHOT_COLUMNS, tuple(row), strict=True))
+
+
+def _day_before(day: str) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+
+
+# -- the whole book ---------------------------------------------------------------------------
+def has_day(conn: sqlite3.Connection, day: str) -> bool:
+    """Whether any snapshot is dated `day`."""
+    return bool(
+        conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM health_days WHERE date = ?1) "
+            "OR EXISTS (SELECT 1 FROM health WHERE date = ?1)",
+            (day,),
+        ).fetchone()[0]
+    )
+
+
+def snapshot_days(conn: sqlite3.Connection, start: str = _FIRST, end: str = _LAST) -> list[str]:
+    """Every date in [start, end] that has a snapshot, oldest first."""
+    rows = conn.execute(
+        "SELECT date FROM health_days WHERE date BETWEEN ?1 AND ?2 "
+        "UNION SELECT DISTINCT date FROM health WHERE date BETWEEN ?1 AND ?2 ORDER BY 1",
+        (start, end),
+    )
+    return [r[0] for r in rows]
+
+
+def book_day(conn: sqlite3.Connection, day: str) -> dict[str, np.ndarray]:
+    """Every account's snapshot of `day` as columns: account_id and band (object arrays) and
+    each VALUE_COLUMNS (float, NaN = none). No explain: this is the whole-book read."""
+    ids: list[str] = []
+    codes, matrices = [], []
+    for ids_json, bands, data in conn.execute(
+        "SELECT ids, bands, data FROM health_blocks WHERE date = ? ORDER BY first_id", (day,)
+    ):
+        chunk = json.loads(ids_json)
+        ids.extend(chunk)
+        codes.append(np.frombuffer(bands, dtype=np.uint8))
+        matrices.append(np.frombuffer(data, dtype=np.float32).reshape(len(chunk), -1)[:, :6])
+    width = len(VALUE_COLUMNS)
+    values = np.vstack(matrices).astype(float) if matrices else np.empty((0, width))
+    band = np.asarray(BANDS, dtype=object)[np.concatenate(codes)] if codes else np.empty(0, object)
+    account = np.asarray(ids, dtype=object)
+    keep = _not_erased(conn, account, day)
+    account, band, values = account[keep], band[keep], values[keep]
+    rows = conn.execute(f"{_ROWS_SQL} WHERE date = ?", (day,)).fetchall()
+    if rows:
+        account, band, values = _with_rows(account, band, values, rows)
+    out = {"account_id": account, "band": band}
+    out |= {col: values[:, i] for i, col in enumerate(VALUE_COLUMNS)}
+    return out
+
+
+def _not_erased(conn: sqlite3.Connection, account: np.ndarray, day: str) -> np.ndarray:
+    erased = [
+        r[0]
+        for r in conn.execute("SELECT account_id FROM health_erased WHERE through >= ?", (day,))
+    ]
+    if not erased:
+        return np.ones(len(account), dtype=bool)
+    return ~np.isin(account, np.asarray(erased, dtype=object))
+
+
+def _with_rows(account, band, values, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The block columns with the day's rows laid over them (a row wins over its block)."""
+    row_ids = np.asarray([r[0] for r in rows], dtype=object)
+    keep = ~np.isin(account, row_ids)
+    row_values = np.array(
+        [[math.nan if v is None else float(v) for v in (r[2], *tuple(r)[4:9])] for r in rows],
+        dtype=float,
+    )
+    return (
+        np.concatenate([account[keep], row_ids]),
+        np.concatenate([band[keep], np.asarray([r[3] for r in rows], dtype=object)]),
+        np.vstack([values[keep], row_values]),
+    )
+
+
+def latest_in_window(
+    conn: sqlite3.Connection, wanted: Iterable[str], start: str, end: str
+) -> dict[str, tuple[str, float | None]]:
+    """For each wanted account, (band, score) of its latest snapshot dated in [start, end]."""
+    missing = set(wanted)
+    found: dict[str, tuple[str, float | None]] = {}
+    for day in reversed(snapshot_days(conn, start, end)):
+        if not missing:
+            break
+        columns = book_day(conn, day)
+        for account, band, score in zip(
+            columns["account_id"].tolist(),
+            columns["band"].tolist(),
+            columns["score"].tolist(),
+            strict=True,
+        ):
+            if account in missing:
+                found[account] = (band, None if math.isnan(score) else score)
+                missing.discard(account)
+    return found
+
+
+def band_counts(conn: sqlite3.Connection, day: str) -> Counter:
+    """How many snapshots of `day` are in each band."""
+    columns = book_day(conn, day)
+    return Counter(columns["band"].tolist())
+
+
+def all_snapshots(conn: sqlite3.Connection) -> list[Snapshot]:
+    """Every snapshot of the book's current accounts, by account then date (for export)."""
+    current = {r[0] for r in conn.execute("SELECT id FROM accounts")}
+    out = [_as_snapshot(r) for r in conn.execute(_ROWS_SQL)]
+    row_keys = {(s["account_id"], s["date"]) for s in out}
+    erased = dict(conn.execute("SELECT account_id, through FROM health_erased").fetchall())
+    for day, measures, ids_json, bands, data in conn.execute(
+        "SELECT d.date, d.measures, b.ids, b.bands, b.data FROM health_blocks b "
+        "JOIN health_days d ON d.date = b.date"
+    ):
+        ids = json.loads(ids_json)
+        matrix = np.frombuffer(data, dtype=np.float32).reshape(len(ids), -1)
+        keys = json.loads(measures)
+        for at, account in enumerate(ids):
+            if (
+                account in current
+                and (account, day) not in row_keys
+                and day > erased.get(account, _FIRST)
+            ):
+                out.append(_block_snapshot(account, day, keys, bands[at], matrix[at]))
+    out.sort(key=lambda s: (s["account_id"], s["date"]))
+    return out
