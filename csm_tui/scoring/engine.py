@@ -58,6 +58,10 @@ __all__ = [
     "rescore_all",
 ]
 
+#: The full rescore's alerts: those of accounts that have not churned.
+BOOK_SCOPE = (
+    "EXISTS (SELECT 1 FROM accounts c WHERE c.id = alerts.account_id AND c.status != 'churned')"
+)
 #: Deltas compare with the snapshot nearest to 7 / 30 days before, within this many days.
 DELTA_TOLERANCE = {7: 3, 30: 7}
 BAND_RISK = {"red": "high", "yellow": "medium", "green": "low"}
@@ -435,7 +439,8 @@ def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> Non
         "prev_score": scores["prev_score_7"].to_numpy(dtype=float),
         "prev_band": scores["prev_band_7"].to_numpy(),
     }  # fmt: skip
-    scope = "account_id IN (SELECT id FROM accounts WHERE status != 'churned')"
+    # a key lookup per candidate alert: `account_id IN (SELECT …)` would list 1M ids first
+    scope = BOOK_SCOPE
     blocked, known = known_pairs(conn)
     fired = evaluate(columns, cfg, as_of, blocked)
     opened, _, reopened = apply_book_alerts(

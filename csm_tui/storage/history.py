@@ -11,8 +11,9 @@ Two stores make one history:
 - `health` rows: a single account's snapshot (an edit's rescore, an imported file, books from
   before v5). A row overrides the block snapshot of the same account and day.
 
-An account deleted and created again starts a new history: `health_erased` masks its older
-block snapshots (its rows are deleted with it).
+An account deleted and created again starts a new history: `health_erased` masks its
+snapshots in the blocks that existed when it was deleted (block ids only grow; its rows are
+deleted with it).
 
 Every reader goes through this module and gets rows shaped like the `health` table's
 (`SNAPSHOT_COLUMNS`, explain as `{"points": {measure: points}}` JSON).
@@ -23,6 +24,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import operator
 import sqlite3
 from bisect import bisect_left
 from collections import Counter
@@ -46,7 +48,7 @@ _ROWS_SQL = (
 #: Per day in a range: the block that would hold the account (the last one starting at or
 #: before its id); one indexed seek per day.
 _BLOCKS_SQL = """
-SELECT d.date, d.measures, b.ids, b.bands, b.data FROM health_days d
+SELECT d.date, d.measures, b.id, b.ids, b.bands, b.data FROM health_days d
 JOIN health_blocks b ON b.id = (
     SELECT id FROM health_blocks WHERE date = d.date AND first_id <= :id
     ORDER BY first_id DESC LIMIT 1)
@@ -74,18 +76,16 @@ def write_day(
     conn.execute("DELETE FROM health_blocks WHERE date = ?", (day,))
     conn.execute("DELETE FROM health WHERE date = ?", (day,))
     conn.execute("DELETE FROM health_days WHERE date = ?", (day,))
-    # the day is rewritten from the current accounts: a deleted account's mask stops before it
-    conn.execute(
-        "UPDATE health_erased SET through = date(?1, '-1 day') WHERE through >= ?1", (day,)
-    )
+    ids, bands, values, points = _block_order(conn, day, list(ids), bands, values, points, measures)
     if len(ids) == 0:
         return
     conn.execute(
         "INSERT INTO health_days (date, measures) VALUES (?, ?)", (day, json.dumps(list(measures)))
     )
     codes = band_codes(bands)
-    data = np.ascontiguousarray(np.hstack([values, points]), dtype=np.float32)
-    ids = list(ids)
+    data = np.empty((len(ids), values.shape[1] + points.shape[1]), dtype=np.float32)
+    data[:, : values.shape[1]] = values
+    data[:, values.shape[1] :] = points
     conn.executemany(
         "INSERT INTO health_blocks (date, first_id, ids, bands, data) VALUES (?, ?, ?, ?, ?)",
         (
@@ -99,6 +99,38 @@ def write_day(
             for start in range(0, len(ids), BLOCK_SIZE)
         ),
     )
+
+
+def _block_order(conn, day, ids, bands, values, points, measures) -> tuple:
+    """The snapshots in the order blocks need (text ids, strictly increasing as SQLite compares
+    them); an id that is not text (written as a blob behind csm) is kept as a `health` row."""
+    text = np.fromiter((isinstance(i, str) for i in ids), dtype=bool, count=len(ids))
+    if not text.all():
+        odd = np.flatnonzero(~text)
+        explain = [_explain(measures, points[i].tolist()) for i in odd]
+        conn.executemany(
+            f"INSERT OR REPLACE INTO health ({', '.join(SNAPSHOT_COLUMNS)}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(ids[i], day, _none(values[i, 0]), bands[i], *map(_none, values[i, 1:]), e)
+             for i, e in zip(odd.tolist(), explain, strict=True)],
+        )  # fmt: skip
+        ids, bands, values, points = (
+            [ids[i] for i in np.flatnonzero(text)],
+            *(np.asarray(a)[text] for a in (bands, values, points)),
+        )
+    if all(map(operator.lt, ids, ids[1:])):  # UTF-8 byte order is code point order
+        return ids, bands, values, points
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    return [ids[i] for i in order], *(np.asarray(a)[order] for a in (bands, values, points))
+
+
+def _none(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _explain(measures: Sequence[str], points: Sequence[float]) -> str:
+    rounded = {k: _rounded(p, POINT_DIGITS) for k, p in zip(measures, points, strict=True)}
+    return json.dumps({"points": rounded}, separators=(",", ":"))
 
 
 def band_codes(bands: Sequence[str]) -> np.ndarray:
@@ -153,10 +185,6 @@ def _descending(
         )
     ]
     row_days = {r["date"] for r in rows}
-    erased = conn.execute(
-        "SELECT through FROM health_erased WHERE account_id = ?", (account_id,)
-    ).fetchone()
-    after = max(after, erased[0]) if erased else after
     blocks = (
         snap
         for snap in _block_snapshots(conn, account_id, after, until)
@@ -168,10 +196,13 @@ def _descending(
 def _block_snapshots(
     conn: sqlite3.Connection, account_id: str, after: str, until: str
 ) -> Iterator[Snapshot]:
+    erased = _erased(conn).get(account_id, 0)
     cursor = conn.execute(
         _BLOCKS_SQL.format(order="DESC"), {"id": account_id, "after": after, "until": until}
     )
-    for day, measures, ids_json, bands, data in cursor:
+    for day, measures, block, ids_json, bands, data in cursor:
+        if block <= erased:
+            continue  # a block from before the account's deletion (ids grow, dates need not)
         ids = json.loads(ids_json)
         at = bisect_left(ids, account_id)
         if at < len(ids) and ids[at] == account_id:
@@ -195,6 +226,11 @@ def _block_snapshot(
 
 def _rounded(value: float, digits: int) -> float | None:
     return None if math.isnan(value) else round(value, digits)
+
+
+def _erased(conn: sqlite3.Connection) -> dict[str, int]:
+    """Deleted accounts → the last block id that holds their (older) snapshots."""
+    return dict(conn.execute("SELECT account_id, through_block FROM health_erased").fetchall())
 
 
 def _as_snapshot(row: Sequence[Any]) -> Snapshot:
@@ -233,19 +269,22 @@ def book_day(conn: sqlite3.Connection, day: str) -> dict[str, np.ndarray]:
     """Every account's snapshot of `day` as columns: account_id and band (object arrays) and
     each VALUE_COLUMNS (float, NaN = none). No explain: this is the whole-book read."""
     ids: list[str] = []
-    codes, matrices = [], []
-    for ids_json, bands, data in conn.execute(
-        "SELECT ids, bands, data FROM health_blocks WHERE date = ? ORDER BY first_id", (day,)
+    blocks, codes, matrices = [], [], []
+    for block, ids_json, bands, data in conn.execute(
+        "SELECT id, ids, bands, data FROM health_blocks WHERE date = ? ORDER BY first_id", (day,)
     ):
         chunk = json.loads(ids_json)
         ids.extend(chunk)
+        blocks.append(np.full(len(chunk), block, dtype=np.int64))
         codes.append(np.frombuffer(bands, dtype=np.uint8))
         matrices.append(np.frombuffer(data, dtype=np.float32).reshape(len(chunk), -1)[:, :6])
     width = len(VALUE_COLUMNS)
     values = np.vstack(matrices).astype(float) if matrices else np.empty((0, width))
+    for i, digits in enumerate(_DIGITS):  # as written: float32 holds 72.3 as 72.300003
+        values[:, i] = np.round(values[:, i], digits)
     band = np.asarray(BANDS, dtype=object)[np.concatenate(codes)] if codes else np.empty(0, object)
     account = np.asarray(ids, dtype=object)
-    keep = _not_erased(conn, account, day)
+    keep = _not_erased(conn, account, np.concatenate(blocks) if blocks else np.empty(0, np.int64))
     account, band, values = account[keep], band[keep], values[keep]
     rows = conn.execute(f"{_ROWS_SQL} WHERE date = ?", (day,)).fetchall()
     if rows:
@@ -255,14 +294,14 @@ def book_day(conn: sqlite3.Connection, day: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _not_erased(conn: sqlite3.Connection, account: np.ndarray, day: str) -> np.ndarray:
-    erased = [
-        r[0]
-        for r in conn.execute("SELECT account_id FROM health_erased WHERE through >= ?", (day,))
-    ]
-    if not erased:
-        return np.ones(len(account), dtype=bool)
-    return ~np.isin(account, np.asarray(erased, dtype=object))
+def _not_erased(conn: sqlite3.Connection, account: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """False where a snapshot sits in a block from before its account was deleted."""
+    erased = _erased(conn)
+    keep = np.ones(len(account), dtype=bool)
+    if erased:
+        for at in np.flatnonzero(np.isin(account, np.asarray(list(erased), dtype=object))):
+            keep[at] = blocks[at] > erased[account[at]]
+    return keep
 
 
 def _with_rows(account, band, values, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -313,9 +352,9 @@ def all_snapshots(conn: sqlite3.Connection) -> list[Snapshot]:
     current = {r[0] for r in conn.execute("SELECT id FROM accounts")}
     out = [_as_snapshot(r) for r in conn.execute(_ROWS_SQL)]
     row_keys = {(s["account_id"], s["date"]) for s in out}
-    erased = dict(conn.execute("SELECT account_id, through FROM health_erased").fetchall())
-    for day, measures, ids_json, bands, data in conn.execute(
-        "SELECT d.date, d.measures, b.ids, b.bands, b.data FROM health_blocks b "
+    erased = _erased(conn)
+    for day, measures, block, ids_json, bands, data in conn.execute(
+        "SELECT d.date, d.measures, b.id, b.ids, b.bands, b.data FROM health_blocks b "
         "JOIN health_days d ON d.date = b.date"
     ):
         ids = json.loads(ids_json)
@@ -325,7 +364,7 @@ def all_snapshots(conn: sqlite3.Connection) -> list[Snapshot]:
             if (
                 account in current
                 and (account, day) not in row_keys
-                and day > erased.get(account, _FIRST)
+                and block > erased.get(account, 0)
             ):
                 out.append(_block_snapshot(account, day, keys, bands[at], matrix[at]))
     out.sort(key=lambda s: (s["account_id"], s["date"]))

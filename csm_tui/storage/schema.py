@@ -353,7 +353,7 @@ CREATE TABLE health_days (
     measures TEXT NOT NULL                  -- JSON list: the measures whose points blocks keep
 );
 CREATE TABLE health_blocks (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused: a rewritten day gets higher ids
     date TEXT NOT NULL REFERENCES health_days(date) ON DELETE CASCADE,
     first_id TEXT NOT NULL,                 -- the block's first account id (ids are sorted)
     ids TEXT NOT NULL,                      -- JSON list of account ids
@@ -361,14 +361,15 @@ CREATE TABLE health_blocks (
     data BLOB NOT NULL,                     -- float32 [ids × (values, points)], NaN = none
     UNIQUE (date, first_id)
 );
--- a deleted account's block snapshots up to `through` are not its successor's history
+-- a deleted account's snapshots in the blocks that existed then (ids up to `through_block`)
+-- are not the history of an account created later with its id
 CREATE TABLE health_erased (
     account_id TEXT PRIMARY KEY,
-    through TEXT NOT NULL
+    through_block INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TRIGGER accounts_history_erased AFTER DELETE ON accounts BEGIN
-    INSERT OR REPLACE INTO health_erased (account_id, through)
-    SELECT old.id, max(date) FROM health_days HAVING max(date) IS NOT NULL;
+    INSERT OR REPLACE INTO health_erased (account_id, through_block)
+    SELECT old.id, max(id) FROM health_blocks HAVING max(id) IS NOT NULL;
 END;
 """
 

@@ -12,13 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from csm_tui.scoring.alerts import apply_alerts, apply_book_alerts, known_pairs
+from csm_tui.scoring.engine import BOOK_SCOPE
 from csm_tui.storage.db import open_book
 
 ACCOUNTS = ("A1", "A2", "A3", "A4")
 RULES = ("usage_drop", "nps_detractor", "renewal_not_green")
 TODAY = "2026-11-23"
 NOW = "2026-11-23T09:00:00"
-SCOPE = "account_id IN (SELECT id FROM accounts WHERE status != 'churned')"
+SCOPE = BOOK_SCOPE
 
 
 @pytest.fixture(scope="module")
