@@ -367,6 +367,9 @@ CREATE TABLE health_erased (
     account_id TEXT PRIMARY KEY,
     through_block INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- when each history query's cached columns expire (facts_cache.GROUPS order, unit-separated):
+-- a ticket leaving a window re-runs the tickets query only, not all seven
+ALTER TABLE score_facts ADD COLUMN group_until TEXT;
 CREATE TRIGGER accounts_history_erased AFTER DELETE ON accounts BEGIN
     INSERT OR REPLACE INTO health_erased (account_id, through_block)
     SELECT old.id, max(id) FROM health_blocks HAVING max(id) IS NOT NULL;

@@ -21,9 +21,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from csm_tui.scoring import facts_cache
+from csm_tui.scoring import measures as m
 from csm_tui.scoring.churn import train_book_model
 from csm_tui.scoring.config import Bands, default_config
 from csm_tui.scoring.engine import rescore_all
+from csm_tui.scoring.facts_cache import SEP
 from csm_tui.scoring.measures import CURRENT_COLUMNS, measures_frame
 from csm_tui.storage.db import Book, open_book
 from csm_tui.storage.history import SNAPSHOT_COLUMNS, all_snapshots
@@ -260,6 +262,41 @@ def test_cached_facts_equal_fresh_ones_every_day_for_four_months(edge_book: Book
     for a, c, before, after in EDGE_CHANGES:
         old, new = seen[(a, c, before)], seen[(a, c, after)]
         assert not (old == new or (pd.isna(old) and pd.isna(new))), (a, c, old, new)
+
+
+def test_an_expiry_re_runs_only_the_history_queries_it_concerns(edge_book: Book) -> None:
+    """When cached facts expire with time, only the history queries whose own expiry came are
+    run again (a ticket leaving a window re-runs the tickets query, not the other six), and the
+    facts still equal fresh ones."""
+    with edge_book.write(durable=False) as conn:
+        _same(conn, TODAY)
+        for k in range(1, 120):
+            day = _iso(k)
+            rows = conn.execute(
+                "SELECT group_until FROM score_facts WHERE valid_until <= ?", (day,)
+            ).fetchall()
+            due = {
+                g
+                for r in rows
+                for g, d in zip(facts_cache.GROUPS, r[0].split(SEP), strict=True)
+                if d <= day
+            }
+            if due and len(due) < len(facts_cache.GROUPS) - 1:
+                break
+        else:
+            pytest.fail("no day on which only some queries' facts expire")
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        try:
+            measures_frame(conn, TODAY + timedelta(days=k), cache=True)
+        finally:
+            conn.set_trace_callback(None)
+        ran = " ".join(" ".join(s.split()) for s in statements)
+        for group, sql in m._queries().items():
+            if group != "accounts":
+                head = " ".join(sql.split()).split(":")[0][:60]  # the trace expands parameters
+                assert (head in ran) == (group in due), (group, due)
+        _same(conn, TODAY + timedelta(days=k))
 
 
 # -- 2. jumps and going back --------------------------------------------------------------------
