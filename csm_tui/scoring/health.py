@@ -48,8 +48,12 @@ def score_matrix(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
     """Score an (n × M) matrix of raw values, columns in `cfg.measures` order."""
     raw = np.atleast_2d(np.asarray(raw, dtype=float))
     n = raw.shape[0]
-    values = np.column_stack([transform(raw[:, j], m.points) for j, m in enumerate(cfg.measures)])
-    present = ~np.isnan(values)
+    values = np.empty(raw.shape)
+    for j, m in enumerate(cfg.measures):
+        values[:, j] = np.interp(raw[:, j], [p[0] for p in m.points], [p[1] for p in m.points])
+    present = ~np.isnan(raw)
+    values[~present] = np.nan  # no data stays no data, whatever the break-points
+    filled = np.where(present, values, 0.0)
     mweight = np.array([m.weight for m in cfg.measures], dtype=float)
     cat_index = {c.key: i for i, c in enumerate(cfg.categories)}
     member = np.zeros((len(cfg.measures), len(cfg.categories)))
@@ -60,7 +64,7 @@ def score_matrix(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
         wp = present * mweight  # (n, M) nominal measure weight with data
         cat_present_w = wp @ member  # (n, C)
         cat_total_w = mweight @ member  # (C,)
-        parts = (np.nan_to_num(values) * wp) @ member / cat_present_w
+        parts = (filled * wp) @ member / cat_present_w
         parts[cat_present_w == 0] = np.nan
         cat_share = np.where(
             cat_total_w > 0, cat_present_w / np.where(cat_total_w > 0, cat_total_w, 1), 0
@@ -71,13 +75,12 @@ def score_matrix(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
         cw_sum = cw_present.sum(axis=1, keepdims=True)
         # a category's share of the score per unit of measure weight (0 where it has no data)
         cat_factor = np.nan_to_num(cw_present / cw_sum / cat_present_w, nan=0.0, posinf=0.0)
-        weights = wp * (cat_factor @ member.T)
-        weights = np.nan_to_num(weights, nan=0.0, posinf=0.0)
-        points = values * weights
-        score = np.nansum(points, axis=1)
+        weights = wp * (cat_factor @ member.T)  # finite: 0 where a measure has no data
+        weighted = filled * weights  # the points, 0 where no data
+        score = weighted.sum(axis=1)
     sufficient = (coverage >= cfg.min_data_share) & (cw_sum[:, 0] > 0)
     score = np.where(sufficient, score, np.nan)
-    points = np.where(sufficient[:, None] & present, points, np.nan)
+    points = np.where(sufficient[:, None] & present, weighted, np.nan)
     band = bands_of(score, cfg)
     return ScoreArrays(values, weights, points, parts, coverage, score, band)
 
@@ -85,10 +88,12 @@ def score_matrix(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
 def bands_of(score: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
     """Band per score: green / yellow / red, "insufficient" where the score is NaN."""
     score = np.asarray(score, dtype=float)
-    band = np.where(
-        score >= cfg.bands.green, "green", np.where(score >= cfg.bands.yellow, "yellow", "red")
-    )
-    return np.where(np.isnan(score), "insufficient", band).astype(object)
+    codes = np.where(score >= cfg.bands.green, 0, np.where(score >= cfg.bands.yellow, 1, 2))
+    codes[np.isnan(score)] = 3
+    return _BAND_NAMES[codes]
+
+
+_BAND_NAMES = np.array(["green", "yellow", "red", "insufficient"], dtype=object)
 
 
 def explain_row(
