@@ -44,7 +44,7 @@ def _open(path: Path) -> sqlite3.Connection:
     conn.execute(ROWS)
     conn.execute("CREATE INDEX health_date ON health(date)")
     for statement in _statements(V5):
-        if "accounts" not in statement:  # the erased-account trigger needs the accounts table
+        if statement.startswith("CREATE TABLE health"):  # the history tables alone
             conn.execute(statement)
     return conn
 

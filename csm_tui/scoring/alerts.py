@@ -397,8 +397,76 @@ def apply_book_alerts(
     (reason "") stay out of `_fired`, and the few pairs whose condition is gone (`known` minus
     the fired ones) drive the updates, instead of a test of every live alert against every
     fired row."""
-    _load_fired(conn, [f for f in fired if f[3]])
     absent = known - {(f[0], f[1]) for f in fired}
+    return apply_book_changes(conn, [f for f in fired if f[3]], absent, scope, now, today)
+
+
+def book_changes(
+    conn: sqlite3.Connection,
+    c: Columns,
+    cfg: ScoringConfig,
+    as_of: date,
+) -> tuple[list[Fired], list[tuple[str, str]]]:
+    """The whole book's rules, for `apply_book_changes`: (the fired rows that may open an
+    alert, with their sentence; the known pairs whose condition is gone). The same as
+    `evaluate` with `known_pairs` and `apply_book_alerts`' difference, with the pair states as
+    masks over the book's accounts: only the few pairs that may open get a sentence, and the
+    ~700k live pairs of a million accounts are never Python tuples."""
+    accounts = c["account_id"]
+    blocked, blocked_out = pair_masks(conn, _BLOCKED_SQL, accounts)
+    uncleared, uncleared_out = pair_masks(conn, _UNCLEARED_DONE, accounts)
+    live = c["status"] != "churned"
+    hits: dict[str, np.ndarray] = {}
+    new: list[Fired] = []
+    for rule in cfg.rules:
+        if not rule.enabled:
+            continue
+        hit, why = RULES[rule.key](c, rule, as_of)
+        hits[rule.key] = hit = np.asarray(hit, dtype=bool) & live
+        may_open = hit & ~blocked[rule.key] if rule.key in blocked else hit
+        for i in np.flatnonzero(may_open):
+            detail = {k: _json_value(c[k][i]) for k in DETAIL_COLUMNS[rule.key]}
+            new.append((accounts[i], rule.key, rule.severity, why(i), json.dumps(detail)))
+    absent = set(blocked_out) | set(uncleared_out)  # accounts outside the book never fire
+    for masks in (blocked, uncleared):
+        for key, known in masks.items():
+            gone = known & ~hits[key] if key in hits else known
+            absent.update((accounts[i], key) for i in np.flatnonzero(gone).tolist())
+    return new, sorted(absent)
+
+
+def pair_masks(
+    conn: sqlite3.Connection, sql: str, accounts: np.ndarray
+) -> tuple[dict[str, np.ndarray], list[tuple[str, str]]]:
+    """The (account, rule) pairs `sql` returns as one mask over `accounts` per rule, and the
+    pairs whose account is not among them. One JSON list of ids per rule: decoded in C."""
+    import pandas as pd
+
+    index = pd.Index(accounts)  # account ids: unique
+    masks: dict[str, np.ndarray] = {}
+    outside: list[tuple[str, str]] = []
+    grouped = f"SELECT rule, json_group_array(account_id) FROM ({sql}) GROUP BY rule"  # noqa: S608
+    for rule, ids_json in conn.execute(grouped).fetchall():
+        ids = json.loads(ids_json)
+        at = index.get_indexer(ids)
+        mask = np.zeros(len(accounts), dtype=bool)
+        mask[at[at >= 0]] = True
+        masks[rule] = mask
+        outside.extend((ids[i], rule) for i in np.flatnonzero(at < 0).tolist())
+    return masks, outside
+
+
+def apply_book_changes(
+    conn: sqlite3.Connection,
+    new: list[Fired],
+    absent: set[tuple[str, str]] | list[tuple[str, str]],
+    scope: str,
+    now: str,
+    today: str,
+) -> tuple[list[AlertRecord], list[AlertRecord], int]:
+    """Open the `new` rows that may open, note and mark the `absent` pairs (their condition
+    is gone), reopen due snoozes: what `apply_alerts` does, driven by these few rows."""
+    _load_fired(conn, new)
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS _absent (account_id TEXT, rule TEXT, "
         "PRIMARY KEY (account_id, rule)) WITHOUT ROWID"  # looked up once per live alert

@@ -32,7 +32,7 @@ import pandas as pd
 from csm_tui import clock
 from csm_tui.errors import NotFound
 from csm_tui.progress import ProgressFn
-from csm_tui.scoring.alerts import apply_alerts, apply_book_alerts, evaluate, known_pairs
+from csm_tui.scoring.alerts import apply_alerts, apply_book_changes, book_changes, evaluate
 from csm_tui.scoring.book_frame import SCORES_TRIGGER, book_columns, store_scores
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
@@ -441,10 +441,9 @@ def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> Non
     }  # fmt: skip
     # a key lookup per candidate alert: `account_id IN (SELECT …)` would list 1M ids first
     scope = BOOK_SCOPE
-    blocked, known = known_pairs(conn)
-    fired = evaluate(columns, cfg, as_of, blocked)
-    opened, _, reopened = apply_book_alerts(
-        conn, fired, known, scope, clock.now_iso(), as_of.isoformat()
+    new, absent = book_changes(conn, columns, cfg, as_of)
+    opened, _, reopened = apply_book_changes(
+        conn, new, absent, scope, clock.now_iso(), as_of.isoformat()
     )
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
     step(4, 6)

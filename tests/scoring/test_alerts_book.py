@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from csm_tui.scoring.alerts import apply_alerts, apply_book_alerts, known_pairs
@@ -110,3 +111,60 @@ def test_the_book_updates_look_pairs_up_by_key(template: Path, statement: str) -
     ), plan
     if statement == "BOOK_REFIRED":  # the correlated lookup, once per live alert
         assert any(line.startswith("SEARCH x") for line in plan), plan
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=alert_rows,
+    pairs=fired_pairs,
+    disabled=st.sampled_from([None, *RULES]),
+    omit=st.sampled_from([None, "A3"]),
+)
+@example(  # an older closed alert whose condition never cleared, behind a cleared later one
+    rows=[
+        ("A1", "usage_drop", "done", False, False, TODAY),
+        ("A1", "usage_drop", "done", True, False, TODAY),
+    ],
+    pairs=set(),
+    disabled=None,
+    omit=None,
+)
+def test_book_changes_equal_evaluate_and_the_known_difference(
+    template: Path, rows, pairs, disabled, omit
+) -> None:
+    """`book_changes` (pair states as masks over the book) gives the rows that may open and
+    the pairs whose condition is gone exactly as `evaluate` + `known_pairs` do, with a rule
+    switched off and with alerts of an account outside the scored columns."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from csm_tui.scoring import alerts
+
+    conn = _load(template, rows)
+    accounts = [a for a in (*ACCOUNTS, "B9") if a != omit]
+    columns = {
+        "account_id": np.array(accounts, dtype=object),
+        "status": np.array(["churned" if a == "A4" else "active" for a in accounts], dtype=object),
+    }
+    cfg = SimpleNamespace(
+        rules=[SimpleNamespace(key=r, enabled=r != disabled, severity="high") for r in RULES]
+    )
+
+    def rule(key: str):
+        def fn(c, rule, as_of):
+            return np.array([(a, key) in pairs for a in c["account_id"]]), lambda i: f"why {key}"
+
+        return fn
+
+    as_of = date.fromisoformat(TODAY)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(alerts, "RULES", {r: rule(r) for r in RULES})
+        patch.setattr(alerts, "DETAIL_COLUMNS", {r: ["status"] for r in RULES})
+        new, absent = alerts.book_changes(conn, columns, cfg, as_of)
+        blocked, known = known_pairs(conn)
+        fired = alerts.evaluate(columns, cfg, as_of, blocked)
+    assert sorted(new) == sorted(f for f in fired if f[3])
+    assert set(absent) == known - {(f[0], f[1]) for f in fired}
