@@ -9,9 +9,9 @@ first rescore of a book reads every history row), the median of `--full` full re
 (`rescore_all`, skipped where `--full 0`) of the same day (only the edited accounts changed
 since the last one, as after an import or `ctrl+r`), and the median of `--next-day` full
 rescores of the following day, each on a fresh copy of the book (the daily rescore:
-days-since measures, deltas and the history row of every account move); `--history-days N`
-first gives each copy N earlier days of (synthetic) history, so the next day's deltas read
-the snapshots of 7 and 30 days before, as in daily use.
+days-since measures, deltas and the history row of every account move). Every book holds
+real past snapshots (computed by the engine from its data as of then, `history_only`) 7 and
+30 days before the next day, so its deltas read the book's history as in daily use.
 Targets (issue 3): single edit ≤ 20 ms median at 1,000,000 accounts; full rescore of
 1,000,000 accounts ≤ 10 s.
 
@@ -51,7 +51,9 @@ def ensure_book(size: int):
     (OUT / ".gitignore").write_text("*\n")
     path = book_path(size)
     if path.exists():
-        return open_book(path), "cached"
+        book = open_book(path)
+        _past_snapshots(book)
+        return book, "cached"
     started = time.perf_counter()
     building = path.with_name(path.stem + ".building.db")  # a killed build leaves no "cache"
     for leftover in OUT.glob(building.name + "*"):
@@ -64,10 +66,34 @@ def ensure_book(size: int):
     book.close()
     building.rename(path)
     book = open_book(path)
+    _past_snapshots(book)
     print(
         f"  built {size:,} accounts ({source}) in {time.perf_counter() - started:.0f} s", flush=True
     )
     return book, source
+
+
+def _past_snapshots(book) -> None:
+    """Give the book a snapshot near 7 and 30 days before the next day (the deltas' windows)
+    where it has none: the engine's own history backfill, from the data as of that day."""
+    from datetime import timedelta
+
+    from csm_tui.scoring.engine import rescore_all
+    from csm_tui.storage.history import snapshot_days
+
+    today = date.fromisoformat(TODAY)
+    for back, tolerance in ((6, 3), (29, 7)):  # 7 and 30 days before today + 1
+        day = today - timedelta(days=back)
+        with book.read() as conn:
+            near = snapshot_days(
+                conn,
+                (day - timedelta(tolerance)).isoformat(),
+                (day + timedelta(tolerance)).isoformat(),
+            )
+        if not near:
+            started = time.perf_counter()
+            rescore_all(book, today=day, history_only=True)
+            print(f"  backfilled {day} in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def _fill(book, size: int) -> str:
@@ -137,35 +163,7 @@ def bench_full(book, runs: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
-def seed_history(book, before: date, days: int) -> None:
-    """`days` days of whole-book snapshots before `before`: the current scores with a little
-    drift (the values only matter as the past the deltas compare with)."""
-    from datetime import timedelta
-
-    import numpy as np
-
-    from csm_tui.storage import history
-
-    rows = book.query("SELECT id, health_score FROM accounts ORDER BY id")
-    ids = [r[0] for r in rows]
-    score = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=float)
-    measures = [f"m{i}" for i in range(14)]
-    rng = np.random.default_rng(5)
-    with book.write(durable=False) as conn:
-        for d in range(1, days + 1):
-            drifted = np.round(np.clip(score + rng.normal(0, 3, len(score)), 0, 100), 1)
-            bands = np.where(
-                np.isnan(drifted),
-                "insufficient",
-                np.where(drifted >= 70, "green", np.where(drifted >= 40, "yellow", "red")),
-            )
-            values = np.column_stack([drifted] * 5 + [np.full(len(score), np.nan)])
-            points = np.full((len(score), len(measures)), np.nan)
-            day = (before - timedelta(days=d)).isoformat()
-            history.write_day(conn, day, ids, bands, values, points, measures)  # fmt: skip
-
-
-def bench_next_day(size: int, runs: int, history_days: int = 0) -> tuple[float, float]:
+def bench_next_day(size: int, runs: int) -> tuple[float, float]:
     """Median wall and CPU seconds of the next day's full rescore, each on a fresh copy."""
     import shutil
     from datetime import timedelta
@@ -180,10 +178,6 @@ def bench_next_day(size: int, runs: int, history_days: int = 0) -> tuple[float, 
         for leftover in OUT.glob(copy.name + "*"):
             leftover.unlink()
         shutil.copyfile(book_path(size), copy)
-        if history_days:
-            book = open_book(copy)
-            seed_history(book, date.fromisoformat(TODAY), history_days)
-            book.close()
         book = open_book(copy)
         started, started_cpu = time.perf_counter(), time.process_time()
         rescore_all(book, today=tomorrow)
@@ -205,9 +199,6 @@ def main() -> int:
     )
     parser.add_argument(
         "--next-day", type=int, default=0, help="next-day full rescores timed per size"
-    )
-    parser.add_argument(
-        "--history-days", type=int, default=0, help="earlier days of history for --next-day"
     )
     parser.add_argument(
         "--cold", action="store_true", help="also time one full rescore with the cache dropped"
@@ -235,9 +226,8 @@ def main() -> int:
             line += f"; same day median {wall:.2f} s (CPU {cpu:.2f} s, n={args.full})"
         book.close()
         if args.next_day and size >= args.full_min_size:
-            wall, cpu = bench_next_day(size, args.next_day, args.history_days)
-            held = f", {args.history_days} days of history" if args.history_days else ""
-            line += f"; next day median {wall:.2f} s (CPU {cpu:.2f} s, n={args.next_day}{held})"
+            wall, cpu = bench_next_day(size, args.next_day)
+            line += f"; next day median {wall:.2f} s (CPU {cpu:.2f} s, n={args.next_day})"
         line += f"; load {os.getloadavg()[0]:.1f}"
         print(line, flush=True)
     return 0

@@ -196,7 +196,10 @@ def _descending(
 def _block_snapshots(
     conn: sqlite3.Connection, account_id: str, after: str, until: str
 ) -> Iterator[Snapshot]:
-    erased = _erased(conn).get(account_id, 0)
+    row = conn.execute(
+        "SELECT through_block FROM health_erased WHERE account_id = ?", (account_id,)
+    ).fetchone()
+    erased = row[0] if row else 0
     cursor = conn.execute(
         _BLOCKS_SQL.format(order="DESC"), {"id": account_id, "after": after, "until": until}
     )
