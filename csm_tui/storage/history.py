@@ -345,9 +345,23 @@ def latest_in_window(
 
 
 def band_counts(conn: sqlite3.Connection, day: str) -> Counter:
-    """How many snapshots of `day` are in each band."""
-    columns = book_day(conn, day)
-    return Counter(columns["band"].tolist())
+    """How many snapshots of `day` are in each band: the day's band codes counted, unless a
+    row or a deleted account's mask concerns the day (then its snapshots are read)."""
+    first, codes = None, []
+    for block, bands in conn.execute(
+        "SELECT id, bands FROM health_blocks WHERE date = ? ORDER BY id", (day,)
+    ):
+        first = block if first is None else first
+        codes.append(bands)
+    masked = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM health WHERE date = ?) "
+        "OR EXISTS (SELECT 1 FROM health_erased WHERE through_block >= ?)",
+        (day, first if first is not None else 0),
+    ).fetchone()[0]
+    if masked:
+        return Counter(book_day(conn, day)["band"].tolist())
+    counts = np.bincount(np.frombuffer(b"".join(codes), dtype=np.uint8), minlength=len(BANDS))
+    return Counter({band: int(n) for band, n in zip(BANDS, counts.tolist(), strict=True) if n})
 
 
 def all_snapshots(conn: sqlite3.Connection) -> list[Snapshot]:

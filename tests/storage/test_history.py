@@ -431,8 +431,12 @@ def test_snapshot_days_and_has_day_union_blocks_and_rows(book) -> None:
 
 
 def test_band_counts_equals_counting_book_days_bands(big_day) -> None:
-    """band_counts counts book_day's bands: blocks, rows over them and rows alone."""
+    """band_counts counts book_day's bands: blocks alone (counted from the codes), rows over
+    them, rows alone, and a day holding a deleted account."""
     book, ids, days = big_day
+    with book.read() as conn:  # blocks alone: the codes are counted
+        for day, expected in zip((D1, D2), days, strict=True):
+            assert history.band_counts(conn, day) == Counter(s["band"] for s in expected.values())
     with book.write() as conn:
         _add_accounts(conn, ["late"])
         for account in ids[:40]:
