@@ -29,6 +29,7 @@ import sqlite3
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -216,10 +217,11 @@ def _block_snapshots(
 def _block_snapshot(
     account_id: str, day: str, measures: list[str], code: int, vector: np.ndarray
 ) -> Snapshot:
-    values = [_rounded(x, d) for x, d in zip(vector[:6].tolist(), _DIGITS, strict=True)]
+    width = len(VALUE_COLUMNS)
+    values = [_rounded(x, d) for x, d in zip(vector[:width].tolist(), _DIGITS, strict=True)]
     points = {
         key: _rounded(x, POINT_DIGITS)
-        for key, x in zip(measures, vector[len(VALUE_COLUMNS) :].tolist(), strict=True)
+        for key, x in zip(measures, vector[width:].tolist(), strict=True)
     }
     snap = dict(zip(VALUE_COLUMNS, values, strict=True))
     snap |= {"account_id": account_id, "date": day, "band": BANDS[code]}
@@ -241,8 +243,6 @@ def _as_snapshot(row: Sequence[Any]) -> Snapshot:
 
 
 def _day_before(day: str) -> str:
-    from datetime import date, timedelta
-
     return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
 
 
@@ -272,6 +272,7 @@ def book_day(conn: sqlite3.Connection, day: str) -> dict[str, np.ndarray]:
     """Every account's snapshot of `day` as columns: account_id and band (object arrays) and
     each VALUE_COLUMNS (float, NaN = none). No explain: this is the whole-book read."""
     ids: list[str] = []
+    width = len(VALUE_COLUMNS)
     blocks, codes, matrices = [], [], []
     for block, ids_json, bands, data in conn.execute(
         "SELECT id, ids, bands, data FROM health_blocks WHERE date = ? ORDER BY first_id", (day,)
@@ -280,8 +281,7 @@ def book_day(conn: sqlite3.Connection, day: str) -> dict[str, np.ndarray]:
         ids.extend(chunk)
         blocks.append(np.full(len(chunk), block, dtype=np.int64))
         codes.append(np.frombuffer(bands, dtype=np.uint8))
-        matrices.append(np.frombuffer(data, dtype=np.float32).reshape(len(chunk), -1)[:, :6])
-    width = len(VALUE_COLUMNS)
+        matrices.append(np.frombuffer(data, dtype=np.float32).reshape(len(chunk), -1)[:, :width])
     values = np.vstack(matrices).astype(float) if matrices else np.empty((0, width))
     for i, digits in enumerate(_DIGITS):  # as written: float32 holds 72.3 as 72.300003
         values[:, i] = np.round(values[:, i], digits)
@@ -301,8 +301,9 @@ def _not_erased(conn: sqlite3.Connection, account: np.ndarray, blocks: np.ndarra
     """False where a snapshot sits in a block from before its account was deleted."""
     erased = _erased(conn)
     keep = np.ones(len(account), dtype=bool)
-    if erased:
-        for at in np.flatnonzero(np.isin(account, np.asarray(list(erased), dtype=object))):
+    if erased:  # a set lookup per id: np.isin on text compares every pair when one side is small
+        hit = np.fromiter((a in erased for a in account.tolist()), dtype=bool, count=len(account))
+        for at in np.flatnonzero(hit).tolist():
             keep[at] = blocks[at] > erased[account[at]]
     return keep
 
@@ -310,7 +311,8 @@ def _not_erased(conn: sqlite3.Connection, account: np.ndarray, blocks: np.ndarra
 def _with_rows(account, band, values, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The block columns with the day's rows laid over them (a row wins over its block)."""
     row_ids = np.asarray([r[0] for r in rows], dtype=object)
-    keep = ~np.isin(account, row_ids)
+    overridden = set(row_ids.tolist())
+    keep = np.fromiter((a not in overridden for a in account.tolist()), bool, len(account))
     row_values = np.array(
         [[math.nan if v is None else float(v) for v in (r[2], *tuple(r)[4:9])] for r in rows],
         dtype=float,
