@@ -11,7 +11,9 @@ blob per column in `score_frame`, and the next full rescore reads those and re-q
   one on the accounts' score columns adds it when anything but the full rescore itself writes
   them (the rescore lifts that trigger inside its own transaction while it writes them);
 - accounts created since (a rowid above the frame's largest);
-- accounts whose cached aggregates expire that day, or whose activation date arrives.
+- accounts whose activation date arrives;
+- accounts whose cached aggregates expire that day with no edit since: the frame still holds
+  their values, so only the history queries whose date came run again (`refresh_expired`).
 
 The result equals the columns `facts_cache.cached_columns` reads for the whole book, in the
 same (rowid) order; where that cannot be shown cheaply (the account count differs, rows were
@@ -121,16 +123,29 @@ def _from_frame(conn: sqlite3.Connection, as_of: date):
     if columns is None or not _same_rows(conn, columns, stamp):
         return None
     n = len(columns["account_id"])
-    ids = _refresh_ids(conn, columns, stamp, as_of)
-    if not ids:
-        return _checked(conn, columns, np.ones(n, dtype=bool), set())
+    ids, expired = _refresh_ids(conn, columns, stamp, as_of)
     if len(ids) > facts_cache.WHOLE_BOOK_SHARE * n:
         return None  # most of the book changed (an import): one pass over it is cheaper
+    reused = np.ones(n, dtype=bool)
+    touched: set[str] = set()
+    if expired.size:
+        touched = _refresh_expired(conn, columns, expired, as_of, n)
+        reused[expired] = False
+    if not ids:
+        return _checked(conn, columns, reused, touched)
     fresh, fresh_reused = facts_cache.cached_columns(conn, as_of, sorted(ids), book_size=n)
-    merged = _merge_in_place(columns, fresh, fresh_reused, ids)
+    merged = _merge_in_place(columns, reused, fresh, fresh_reused, ids)
     if merged is None:
-        merged = _merge_rebuild(columns, fresh, fresh_reused, ids)
-    return _checked(conn, *merged)
+        merged = _merge_rebuild(columns, reused, fresh, fresh_reused, ids)
+    return _checked(conn, merged[0], merged[1], merged[2] | touched)
+
+
+def _refresh_expired(conn, columns, rows: np.ndarray, as_of: date, n: int) -> set[str]:
+    """Refresh in place the rows whose cached values only expired (see
+    `facts_cache.refresh_expired`); the names of the columns that changed."""
+    before = {name: values[rows].copy() for name, values in columns.items()}
+    facts_cache.refresh_expired(conn, columns, rows, as_of, n)
+    return {name for name, old in before.items() if not _same(old, columns[name][rows])}
 
 
 def _checked(conn: sqlite3.Connection, columns, reused, touched):
@@ -163,8 +178,12 @@ def _load(conn: sqlite3.Connection, stamp: dict) -> dict[str, np.ndarray] | None
     return columns
 
 
-def _refresh_ids(conn: sqlite3.Connection, columns, stamp: dict, as_of: date) -> set[str]:
-    """Accounts to read again: changed (dirty), new, or whose cached values expire today."""
+def _refresh_ids(
+    conn: sqlite3.Connection, columns, stamp: dict, as_of: date
+) -> tuple[set[str], np.ndarray]:
+    """(accounts to read again: changed (dirty), new, or whose activation date arrives; rows
+    whose cached values only expire today, refreshed in place: nothing wrote to them, so the
+    frame's values are still theirs)."""
     day, next_day = as_of.isoformat(), m.Window(as_of).next
     ids = {r[0] for r in conn.execute("SELECT account_id FROM score_dirty")}
     ids.update(
@@ -172,13 +191,16 @@ def _refresh_ids(conn: sqlite3.Connection, columns, stamp: dict, as_of: date) ->
     )
     computed, until = columns["cache_as_of"], columns["cache_until"]
     activates = columns["activates_on"]
-    due = ~((computed != "") & (computed <= day) & (until > day))
-    due |= (activates != "") & (activates < next_day)
-    ids.update(columns["account_id"][due].tolist())
-    return ids
+    activating = (activates != "") & (activates < next_day)
+    cached = (computed != "") & (computed <= day)
+    ids.update(columns["account_id"][activating | ~cached].tolist())
+    expired = cached & (until <= day) & ~activating
+    if ids and expired.any():
+        expired &= ~pd.Index(columns["account_id"]).isin(list(ids))
+    return ids, np.flatnonzero(expired)
 
 
-def _merge_in_place(columns, fresh, fresh_reused, ids: set[str]):
+def _merge_in_place(columns, reused, fresh, fresh_reused, ids: set[str]):
     """Overwrite the refreshed accounts' rows where they are (same rowid, same id, none
     deleted); None when the rows themselves changed."""
     n = len(columns["account_id"])
@@ -196,16 +218,16 @@ def _merge_in_place(columns, fresh, fresh_reused, ids: set[str]):
         if not _same(columns[name][at], values):
             columns[name][at] = values
             touched.add(name)
-    reused = np.ones(n, dtype=bool)
+    reused = reused.copy()
     reused[at] = fresh_reused
     return columns, reused, touched
 
 
-def _merge_rebuild(columns, fresh, fresh_reused, ids: set[str]):
+def _merge_rebuild(columns, reused, fresh, fresh_reused, ids: set[str]):
     """Drop the refreshed (and deleted) accounts' rows, add the fresh ones, order by rowid."""
     keep = ~pd.Index(columns["account_id"]).isin(list(ids))
     merged = {name: np.concatenate([columns[name][keep], fresh[name]]) for name in columns}
-    reused = np.concatenate([np.ones(int(keep.sum()), dtype=bool), fresh_reused])
+    reused = np.concatenate([reused[keep], fresh_reused])
     merged, reused = _in_rowid_order(merged, reused)
     return merged, reused, set(merged)
 

@@ -118,6 +118,7 @@ def cached_columns(
     until, computed_for = columns["cache_until"], columns["cache_as_of"]
     numbers, texts = columns.pop("cache_numbers"), columns.pop("cache_texts")
     groups = columns.pop("cache_groups")
+    columns["cache_groups"] = np.where(groups == None, "", groups).astype(object)  # noqa: E711
     cached = (computed_for != "") & (computed_for <= day)
     fresh = cached & (until > day)
     # expired with time only: the row still holds the queries whose own date has not come
@@ -216,6 +217,22 @@ def _recompute(
     _store(conn, columns, stale, as_of, until, group_until)
     columns["cache_as_of"][stale] = day
     columns["cache_until"][stale] = until
+    columns["cache_groups"][stale] = [SEP.join(row) for row in group_until.tolist()]
+
+
+def refresh_expired(
+    conn: sqlite3.Connection,
+    columns: dict[str, np.ndarray],
+    rows: np.ndarray,
+    as_of: date,
+    book_size: int,
+) -> None:
+    """For `rows` of columns this module returned earlier whose cached facts expired with
+    time alone (no edit since: the columns still hold their values), run again only the
+    queries whose date has come, in place, and store their rows."""
+    stored = columns["cache_groups"][rows]
+    group_until = _group_until(stored, stored != "", rows.size)
+    _recompute(conn, columns, rows, group_until, m.Window(as_of).params(), as_of, book_size)
 
 
 class _Filters:

@@ -44,6 +44,20 @@ def reads(monkeypatch) -> list:
     return seen
 
 
+@pytest.fixture
+def refreshed(monkeypatch) -> list:
+    """The account ids each frame refreshed in place (cached values that only expired)."""
+    seen: list = []
+    original = facts_cache.refresh_expired
+
+    def recording(conn, columns, rows, as_of, book_size):
+        seen.append(set(columns["account_id"][rows].tolist()))
+        return original(conn, columns, rows, as_of, book_size)
+
+    monkeypatch.setattr(facts_cache, "refresh_expired", recording)
+    return seen
+
+
 def _equal_to_fresh(book, day=TODAY) -> None:
     with book.write(durable=False) as conn:
         cached = measures_frame(conn, day, cache=True).drop(columns="reused")
@@ -133,12 +147,28 @@ def test_a_score_column_written_behind_csm_is_corrected_by_the_next_rescore(synt
     assert synth.scalar("SELECT health_score FROM accounts WHERE id = ?", (X,)) == right
 
 
-def test_the_next_day_reads_only_what_expires_and_equals_fresh(synth, reads) -> None:
+def test_the_next_day_reads_only_what_expires_and_equals_fresh(synth, reads, refreshed) -> None:
+    """With no edit, the next day reads no account again: the few whose cached values expire
+    are refreshed in place (only their due queries run), and the result equals a fresh read."""
     tomorrow = TODAY + timedelta(days=1)
     rescore_all(synth, today=tomorrow)
-    assert reads[0] is not None and len(reads[0]) < 100
+    assert reads == [] and len(refreshed) == 1 and 0 < len(refreshed[0]) < 100
     assert synth.scalar("SELECT count(*) FROM score_dirty") == 0
     _equal_to_fresh(synth, tomorrow)
+
+
+def test_expired_and_edited_accounts_the_same_day_equal_fresh(synth, reads, refreshed) -> None:
+    """An edited account is read again while the expired ones are refreshed in place, in the
+    same rescore; day after day the frame still equals a fresh read."""
+    for k in range(1, 40, 3):
+        day = TODAY + timedelta(days=k)
+        account = f"A{k:07d}"
+        _elsewhere(synth, "UPDATE accounts SET arr = arr + 1 WHERE id = ?", (account,))
+        reads.clear()
+        rescore_all(synth, today=day)
+        assert reads and reads[-1] is not None and account in reads[-1]
+        _equal_to_fresh(synth, day)
+    assert any(refreshed)
 
 
 def test_a_day_before_the_frame_reads_the_whole_book(synth, reads) -> None:
