@@ -34,7 +34,9 @@ import pandas as pd
 from csm_tui.scoring import facts_cache
 from csm_tui.scoring import measures as m
 
-FORMAT = "1"
+#: Changes whenever the stored columns change (2: each account's per-query expiry,
+#: `cache_groups`): a frame of another format is read again from the book.
+FORMAT = "2"
 STAMP_KEY = "score_frame_stamp"
 #: Marks accounts whose score columns anything but the full rescore wrote (schema v4).
 SCORES_TRIGGER = "accounts_scores_dirty"
@@ -171,7 +173,7 @@ def _same_rows(conn: sqlite3.Connection, columns, stamp: dict) -> bool:
 def _load(conn: sqlite3.Connection, stamp: dict) -> dict[str, np.ndarray] | None:
     rows = conn.execute("SELECT name, kind, data, labels FROM score_frame").fetchall()
     columns = {name: _decode(kind, data, labels) for name, kind, data, labels in rows}
-    if sorted(columns) != stamp["names"]:
+    if sorted(columns) != stamp["names"] or "cache_groups" not in columns:
         return None
     if any(len(values) != stamp["rows"] for values in columns.values()):
         return None

@@ -260,3 +260,23 @@ def test_the_rescore_writes_only_rows_whose_accounts_exist_and_restores_key_chec
             conn.execute(
                 "INSERT INTO health (account_id, date, band) VALUES ('NOPE', '2026-01-01', 'red')"
             )
+
+
+def test_a_frame_stored_before_per_query_expiry_is_read_again(synth, reads) -> None:
+    """A frame from before `cache_groups` was kept (its stamp names no such column) is not
+    used: the next day reads the whole book instead of failing on the missing column."""
+    import json
+
+    with synth.write(durable=False) as conn:
+        conn.execute("DELETE FROM score_frame WHERE name = 'cache_groups'")
+        stamp = json.loads(
+            conn.execute("SELECT value FROM meta WHERE key = 'score_frame_stamp'").fetchone()[0]
+        )
+        stamp["names"].remove("cache_groups")
+        conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'score_frame_stamp'", (json.dumps(stamp),)
+        )
+    reads.clear()
+    rescore_all(synth, today=TODAY + timedelta(days=1))
+    assert reads == [None]
+    _equal_to_fresh(synth, TODAY + timedelta(days=1))
