@@ -25,10 +25,13 @@ from csm_tui.scoring.results import MeasureExplain
 
 def transform(raw: float | np.ndarray, points: Sequence[tuple[float, float]]) -> np.ndarray:
     """Map raw value(s) to 0–100 through the break-points (clamped; NaN stays NaN)."""
-    xs = np.array([p[0] for p in points], dtype=float)
-    ys = np.array([p[1] for p in points], dtype=float)
     raw = np.asarray(raw, dtype=float)
-    return np.where(np.isnan(raw), np.nan, np.interp(raw, xs, ys))
+    return np.where(np.isnan(raw), np.nan, _through(raw, points))
+
+
+def _through(raw: np.ndarray, points: Sequence[tuple[float, float]]) -> np.ndarray:
+    """The piecewise-linear map itself (clamped at both ends); NaN handling is the caller's."""
+    return np.interp(raw, [p[0] for p in points], [p[1] for p in points])
 
 
 @dataclass
@@ -50,7 +53,7 @@ def score_matrix(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
     n = raw.shape[0]
     values = np.empty(raw.shape)
     for j, m in enumerate(cfg.measures):
-        values[:, j] = np.interp(raw[:, j], [p[0] for p in m.points], [p[1] for p in m.points])
+        values[:, j] = _through(raw[:, j], m.points)
     present = ~np.isnan(raw)
     values[~present] = np.nan  # no data stays no data, whatever the break-points
     filled = np.where(present, values, 0.0)
