@@ -71,10 +71,6 @@ UPDATE accounts SET health_score = ?, health_band = ?, health_delta_7 = ?, healt
     churn_prob = ?, risk_segment = ?, risk_top10 = ?, expansion_candidate = ?, last_touch_at = ?,
     scored_at = ? WHERE id = ?
 """
-_HEALTH_REPLACE = """
-INSERT OR REPLACE INTO health (account_id, date, score, band, usage, engagement, outcomes,
-    sentiment, churn_prob, explain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
 
 
 # -- config and model caches (per process) ------------------------------------------------------
@@ -327,7 +323,7 @@ def _write_single(
     ))  # fmt: skip
     parts = [r.parts.get(c) for c in ("usage", "engagement", "outcomes", "sentiment")]
     conn.execute(
-        _HEALTH_REPLACE,
+        history.ROW_REPLACE,
         (
             r.account_id,
             as_of.isoformat(),
@@ -652,7 +648,7 @@ def _write_health_rows(conn, s: pd.DataFrame, points: np.ndarray, cfg, day: str)
         s["sentiment"].tolist(), s["churn_prob"].tolist(), _explain_lines(points, cfg),
         strict=True,
     )  # fmt: skip
-    conn.executemany(_HEALTH_REPLACE, rows)
+    conn.executemany(history.ROW_REPLACE, rows)
 
 
 def _explain_lines(points: np.ndarray, cfg: ScoringConfig) -> list[str]:

@@ -42,6 +42,11 @@ VALUE_COLUMNS = ("score", "usage", "engagement", "outcomes", "sentiment", "churn
 _DIGITS = (1, 1, 1, 1, 1, 4)
 POINT_DIGITS = 2
 SNAPSHOT_COLUMNS = ("account_id", "date", "score", "band", *VALUE_COLUMNS[1:], "explain")
+#: One snapshot as a `health` row (re-scoring the same day replaces it).
+ROW_REPLACE = (
+    f"INSERT OR REPLACE INTO health ({', '.join(SNAPSHOT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(SNAPSHOT_COLUMNS))})"
+)
 _ROWS_SQL = (
     "SELECT account_id, date, score, band, usage, engagement, outcomes, sentiment, churn_prob, "
     "explain FROM health"
@@ -110,8 +115,7 @@ def _block_order(conn, day, ids, bands, values, points, measures) -> tuple:
         odd = np.flatnonzero(~text)
         explain = [_explain(measures, points[i].tolist()) for i in odd]
         conn.executemany(
-            f"INSERT OR REPLACE INTO health ({', '.join(SNAPSHOT_COLUMNS)}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ROW_REPLACE,
             [(ids[i], day, _none(values[i, 0]), bands[i], *map(_none, values[i, 1:]), e)
              for i, e in zip(odd.tolist(), explain, strict=True)],
         )  # fmt: skip
@@ -130,6 +134,7 @@ def _none(value: float) -> float | None:
 
 
 def _explain(measures: Sequence[str], points: Sequence[float]) -> str:
+    """`{"points": {measure: points}}` as a `health` row keeps it (null without data)."""
     rounded = {k: _rounded(p, POINT_DIGITS) for k, p in zip(measures, points, strict=True)}
     return json.dumps({"points": rounded}, separators=(",", ":"))
 
@@ -219,13 +224,9 @@ def _block_snapshot(
 ) -> Snapshot:
     width = len(VALUE_COLUMNS)
     values = [_rounded(x, d) for x, d in zip(vector[:width].tolist(), _DIGITS, strict=True)]
-    points = {
-        key: _rounded(x, POINT_DIGITS)
-        for key, x in zip(measures, vector[width:].tolist(), strict=True)
-    }
     snap = dict(zip(VALUE_COLUMNS, values, strict=True))
     snap |= {"account_id": account_id, "date": day, "band": BANDS[code]}
-    snap["explain"] = json.dumps({"points": points}, separators=(",", ":"))
+    snap["explain"] = _explain(measures, vector[width:].tolist())
     return {column: snap[column] for column in SNAPSHOT_COLUMNS}
 
 
