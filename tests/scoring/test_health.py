@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from csm_tui.scoring import health
 from csm_tui.scoring.config import Category, Measure, default_config
 from csm_tui.scoring.health import explain_row, score_matrix, transform
 
@@ -152,3 +153,16 @@ def test_custom_measure_config_is_used():
         measures=(Measure("nps", "NPS", "usage", "", 1.0, ((0, 0), (10, 100))),),
     )
     assert score_matrix(np.array([[7.0]]), cfg).score[0] == pytest.approx(70)
+
+
+def test_a_book_scored_in_blocks_equals_one_pass(monkeypatch):
+    rng = np.random.default_rng(4)
+    raw = rng.uniform(-20, 400, (1_000, len(CFG.measures)))
+    raw[rng.random(raw.shape) < 0.3] = np.nan
+    raw[rng.random(len(raw)) < 0.1] = np.nan  # whole rows without data: insufficient
+    whole = score_matrix(raw, CFG)
+    monkeypatch.setattr(health, "BLOCK_ROWS", 64)  # 16 blocks, the last one short
+    blocked = score_matrix(raw, CFG)
+    assert (blocked.band == "insufficient").sum() >= 100
+    for f in fields(whole):
+        np.testing.assert_array_equal(getattr(blocked, f.name), getattr(whole, f.name))
