@@ -368,7 +368,7 @@ def rescore_all(
             facts = facts_frame(columns, as_of, reused)
         step(1, 6)
         raw = facts[[m.key for m in cfg.measures]].to_numpy(dtype=float)
-        arrays = score_matrix(raw, cfg)
+        arrays = score_matrix(raw, cfg, explain=False)
         scores = _score_frame(facts, arrays, cfg)
         step(2, 6)
         summary = RescoreSummary(

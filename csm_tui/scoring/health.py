@@ -52,15 +52,36 @@ class ScoreArrays:
 BLOCK_ROWS = 16_384
 
 
-def score_matrix(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
-    """Score an (n × M) matrix of raw values, columns in `cfg.measures` order."""
+def score_matrix(raw: np.ndarray, cfg: ScoringConfig, *, explain: bool = True) -> ScoreArrays:
+    """Score an (n × M) matrix of raw values, columns in `cfg.measures` order. `explain=False`
+    (the full rescore) leaves `values` and `weights` with no rows: only one account's explain
+    reads them, and for a million accounts they are 220 MB to allocate and fill."""
     raw = np.atleast_2d(np.asarray(raw, dtype=float))
-    if len(raw) <= BLOCK_ROWS:
-        return _score_block(raw, cfg)
-    blocks = [_score_block(raw[i : i + BLOCK_ROWS], cfg) for i in range(0, len(raw), BLOCK_ROWS)]
-    return ScoreArrays(*(
-        np.concatenate([getattr(b, f.name) for b in blocks]) for f in fields(ScoreArrays)
-    ))  # fmt: skip
+    out: ScoreArrays | None = None
+    for start in range(0, max(len(raw), 1), BLOCK_ROWS):
+        block = _score_block(raw[start : start + BLOCK_ROWS], cfg)
+        if len(raw) <= BLOCK_ROWS and explain:
+            return block
+        if out is None:
+            out = _allocated(block, len(raw), explain)
+        for f in fields(ScoreArrays):
+            target = getattr(out, f.name)
+            if len(target):
+                target[start : start + len(block.score)] = getattr(block, f.name)
+    assert out is not None
+    return out
+
+
+def _allocated(block: ScoreArrays, n: int, explain: bool) -> ScoreArrays:
+    """Arrays for n accounts shaped and typed like `block`'s (values, weights: none unless
+    `explain`), filled block by block."""
+    sized = {f.name: getattr(block, f.name) for f in fields(ScoreArrays)}
+    return ScoreArrays(**{
+        name: np.empty(
+            (n if explain or name not in ("values", "weights") else 0, *a.shape[1:]), a.dtype
+        )
+        for name, a in sized.items()
+    })  # fmt: skip
 
 
 def _score_block(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:

@@ -166,3 +166,16 @@ def test_a_book_scored_in_blocks_equals_one_pass(monkeypatch):
     assert (blocked.band == "insufficient").sum() >= 100
     for f in fields(whole):
         np.testing.assert_array_equal(getattr(blocked, f.name), getattr(whole, f.name))
+
+
+def test_a_book_scored_without_explain_has_the_same_scores(monkeypatch):
+    rng = np.random.default_rng(5)
+    raw = rng.uniform(-20, 400, (300, len(CFG.measures)))
+    raw[rng.random(raw.shape) < 0.3] = np.nan
+    whole = score_matrix(raw, CFG)
+    for rows in (64, 1_000):  # in blocks, and in one
+        monkeypatch.setattr(health, "BLOCK_ROWS", rows)
+        lean = score_matrix(raw, CFG, explain=False)
+        assert lean.values.shape == lean.weights.shape == (0, len(CFG.measures))
+        for name in ("points", "parts", "coverage", "score", "band"):
+            np.testing.assert_array_equal(getattr(lean, name), getattr(whole, name))
