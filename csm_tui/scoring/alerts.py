@@ -32,11 +32,15 @@ import json
 import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from csm_tui.scoring.config import AlertRule, ScoringConfig
 from csm_tui.scoring.results import AlertRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Columns = dict[str, np.ndarray]  # facts + score, band, prev_score, prev_band (text "" = none)
 #: A rule: (columns, rule, as_of) → (mask of accounts where it holds, why(i) for one of them).
@@ -257,7 +261,7 @@ def evaluate(
 
 
 _BLOCKED_SQL = """
-SELECT account_id, rule FROM alerts WHERE status IN ('open', 'snoozed')
+SELECT account_id, rule FROM alerts WHERE status != 'done'
 UNION ALL
 SELECT account_id, rule FROM (
     SELECT account_id, rule, condition_cleared, max(id) FROM alerts WHERE status = 'done'
@@ -412,9 +416,12 @@ def book_changes(
     `evaluate` with `known_pairs` and `apply_book_alerts`' difference, with the pair states as
     masks over the book's accounts: only the few pairs that may open get a sentence, and the
     ~700k live pairs of a million accounts are never Python tuples."""
+    import pandas as pd
+
     accounts = c["account_id"]
-    blocked, blocked_out = pair_masks(conn, _BLOCKED_SQL, accounts)
-    uncleared, uncleared_out = pair_masks(conn, _UNCLEARED_DONE, accounts)
+    index = pd.Index(accounts)  # account ids: unique; hashed once for both lookups
+    blocked, blocked_out = pair_masks(conn, _BLOCKED_SQL, index)
+    uncleared, uncleared_out = pair_masks(conn, _UNCLEARED_DONE, index)
     live = c["status"] != "churned"
     hits: dict[str, np.ndarray] = {}
     new: list[Fired] = []
@@ -436,20 +443,18 @@ def book_changes(
 
 
 def pair_masks(
-    conn: sqlite3.Connection, sql: str, accounts: np.ndarray
+    conn: sqlite3.Connection, sql: str, index: pd.Index
 ) -> tuple[dict[str, np.ndarray], list[tuple[str, str]]]:
-    """The (account, rule) pairs `sql` returns as one mask over `accounts` per rule, and the
-    pairs whose account is not among them. One JSON list of ids per rule: decoded in C."""
-    import pandas as pd
-
-    index = pd.Index(accounts)  # account ids: unique
+    """The (account, rule) pairs `sql` returns as one mask over the accounts of `index` per
+    rule, and the pairs whose account is not among them. One JSON list of ids per rule:
+    decoded in C."""
     masks: dict[str, np.ndarray] = {}
     outside: list[tuple[str, str]] = []
     grouped = f"SELECT rule, json_group_array(account_id) FROM ({sql}) GROUP BY rule"  # noqa: S608
     for rule, ids_json in conn.execute(grouped).fetchall():
         ids = json.loads(ids_json)
         at = index.get_indexer(ids)
-        mask = np.zeros(len(accounts), dtype=bool)
+        mask = np.zeros(len(index), dtype=bool)
         mask[at[at >= 0]] = True
         masks[rule] = mask
         outside.extend((ids[i], rule) for i in np.flatnonzero(at < 0).tolist())
