@@ -255,3 +255,30 @@ def test_a_capped_count_stops_just_past_the_cap(filled, monkeypatch) -> None:
     assert everything > 50
     assert pager.total(cap=50) == 51
     assert pager.total(cap=10_000) == everything
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        PortfolioQuery(sort="health"),
+        PortfolioQuery(sort="health", descending=True),
+        PortfolioQuery(sort="health", bands=frozenset({"red"})),
+        PortfolioQuery(sort="health", bands=frozenset({"red", "yellow"})),
+    ],
+    ids=["health", "health desc", "red by health", "red and yellow by health"],
+)
+def test_active_accounts_by_health_walk_one_index_in_order(filled, query) -> None:
+    """At 1M accounts a sort of the active accounts took 0.3 s a page (2 s for red + yellow);
+    read in the order of `accounts_health` (status, score, band), a page is read directly."""
+    book, _ = filled
+    statements: list[str] = []
+    book.conn.set_trace_callback(statements.append)
+    try:
+        PortfolioPager(book, query).rows(0, 50)
+    finally:
+        book.conn.set_trace_callback(None)
+    pages = [s for s in statements if "ORDER BY health_score" in s]
+    assert pages
+    for sql in pages:
+        plan = " | ".join(r[3] for r in book.conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "accounts_health" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
