@@ -356,8 +356,8 @@ def _reopen_and_open(conn: sqlite3.Connection, scope: str, p: dict) -> tuple[int
 #: looks pairs up by key (tests check the plans: a scan here is a scan per live alert).
 BOOK_REFIRED = (
     "UPDATE alerts SET detail = json_remove(detail, '$.condition_cleared_on') "
-    "WHERE id IN (SELECT id FROM alerts WHERE status IN ('open', 'snoozed') "
-    "AND json_extract(detail, '$.condition_cleared_on') IS NOT NULL) "  # few: scope them only
+    "WHERE id IN (SELECT id FROM alerts WHERE status != 'done' "  # alerts_cleared_live: few
+    "AND json_extract(detail, '$.condition_cleared_on') IS NOT NULL) "
     "AND {scope} AND NOT EXISTS (SELECT 1 FROM _absent x WHERE "
     "x.account_id = alerts.account_id AND x.rule = alerts.rule)"
 )
