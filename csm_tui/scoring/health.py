@@ -95,15 +95,14 @@ def _score_block(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
     filled = np.where(present, values, 0.0)
     mweight = np.array([m.weight for m in cfg.measures], dtype=float)
     cat_index = {c.key: i for i, c in enumerate(cfg.categories)}
-    member = np.zeros((len(cfg.measures), len(cfg.categories)))
-    for j, m in enumerate(cfg.measures):
-        member[j, cat_index[m.category]] = 1.0
+    cat_of = np.array([cat_index[m.category] for m in cfg.measures], dtype=np.intp)
+    members = [np.flatnonzero(cat_of == c) for c in range(len(cfg.categories))]
     cweight = np.array([c.weight for c in cfg.categories], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         wp = present * mweight  # (n, M) nominal measure weight with data
-        cat_present_w = wp @ member  # (n, C)
-        cat_total_w = mweight @ member  # (C,)
-        parts = (filled * wp) @ member / cat_present_w
+        cat_present_w = _category_sums(wp, members)  # (n, C)
+        cat_total_w = _category_sums(mweight[None, :], members)[0]  # (C,)
+        parts = _category_sums(filled * wp, members) / cat_present_w
         parts[cat_present_w == 0] = np.nan
         cat_share = np.where(
             cat_total_w > 0, cat_present_w / np.where(cat_total_w > 0, cat_total_w, 1), 0
@@ -114,7 +113,7 @@ def _score_block(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
         cw_sum = cw_present.sum(axis=1, keepdims=True)
         # a category's share of the score per unit of measure weight (0 where it has no data)
         cat_factor = np.nan_to_num(cw_present / cw_sum / cat_present_w, nan=0.0, posinf=0.0)
-        weights = wp * (cat_factor @ member.T)  # finite: 0 where a measure has no data
+        weights = wp * cat_factor[:, cat_of]  # finite: 0 where a measure has no data
         weighted = filled * weights  # the points, 0 where no data
         score = weighted.sum(axis=1)
     sufficient = (coverage >= cfg.min_data_share) & (cw_sum[:, 0] > 0)
@@ -122,6 +121,17 @@ def _score_block(raw: np.ndarray, cfg: ScoringConfig) -> ScoreArrays:
     points = np.where(sufficient[:, None] & present, weighted, np.nan)
     band = bands_of(score, cfg)
     return ScoreArrays(values, weights, points, parts, coverage, score, band)
+
+
+def _category_sums(a: np.ndarray, members: list[np.ndarray]) -> np.ndarray:
+    """(n × C) sums of `a`'s measure columns per category. Plain numpy sums, not a matrix
+    product: BLAS would start a thread pool whose spinning threads take the second core from
+    the rest of a full rescore."""
+    out = np.zeros((a.shape[0], len(members)))
+    for c, columns in enumerate(members):
+        if columns.size:
+            out[:, c] = a[:, columns].sum(axis=1)
+    return out
 
 
 def bands_of(score: np.ndarray, cfg: ScoringConfig) -> np.ndarray:
