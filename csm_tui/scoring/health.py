@@ -38,8 +38,8 @@ def _through(raw: np.ndarray, points: Sequence[tuple[float, float]]) -> np.ndarr
 class ScoreArrays:
     """Scores of n accounts: per-measure values/weights/points, category parts, the score."""
 
-    values: np.ndarray  # (n, M) 0–100, NaN where no data
-    weights: np.ndarray  # (n, M) effective share of the score (0 where no data)
+    values: np.ndarray  # (n, M) 0–100, NaN where no data; (0, M) when scored without explain
+    weights: np.ndarray  # (n, M) effective share of the score (0 where no data); likewise
     points: np.ndarray  # (n, M) value × weight; NaN where no data or insufficient
     parts: np.ndarray  # (n, C) category parts, NaN where no data
     coverage: np.ndarray  # (n,) share of the total weight with data
