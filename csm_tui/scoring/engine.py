@@ -526,24 +526,38 @@ def _expansion_all(
 ) -> np.ndarray:
     """Green, adoption above its segment's average, NPS ≥ the rule's minimum, sponsor in place."""
     adoption = facts["feature_adoption"].to_numpy(dtype=float)
-    segment = facts["segment"].fillna("").astype(str).to_numpy()
-    pool = pd.DataFrame({"segment": segment, "adoption": adoption})[active]
-    averages = pool.groupby("segment")["adoption"].mean().dropna().round(2).to_dict()
-    averages["*"] = (
-        round(float(np.nanmean(pool["adoption"])), 2) if pool["adoption"].notna().any() else None
-    )
+    averages, average = segment_averages(facts["segment"].to_numpy(dtype=object), adoption, active)
     conn.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('adoption_by_segment', ?)",
         (json.dumps(averages),),
-    )
-    average = (
-        pd.Series(segment).map(averages).astype(float).fillna(averages["*"] or np.nan).to_numpy()
     )
     min_nps = cfg.rule("expansion_signal").params["min_nps"]
     hit = (scores["band"].to_numpy() == "green") & (adoption > average) & active
     hit &= facts["nps"].to_numpy(dtype=float) >= min_nps
     hit &= facts["sponsor_present"].to_numpy(dtype=float) == 1
     return hit.astype(int)
+
+
+def segment_averages(
+    segment: np.ndarray, adoption: np.ndarray, active: np.ndarray
+) -> tuple[dict[str, float | None], np.ndarray]:
+    """({segment: mean adoption of its active accounts, "*": of all}, each account's own
+    segment's mean, else the overall one), rounded to 2 decimals. By segment codes and
+    bincount: a pandas groupby on a million segment names took ~0.5 s."""
+    codes, names = pd.factorize(pd.Series(segment).fillna("").astype(str).to_numpy())
+    pool = active & ~np.isnan(adoption)
+    counts = np.bincount(codes[pool], minlength=len(names))
+    sums = np.bincount(codes[pool], weights=adoption[pool], minlength=len(names))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.round(sums / counts, 2)
+    overall = round(float(adoption[pool].mean()), 2) if pool.any() else None
+    averages: dict[str, float | None] = {
+        str(name): float(mean) for name, mean, n in zip(names, means, counts, strict=True) if n
+    }
+    averages["*"] = overall
+    fallback = np.nan if overall is None else overall
+    average = np.where(counts[codes] > 0, means[codes], fallback)
+    return averages, average
 
 
 #: Score columns by whether an index covers them: an UPDATE that sets an indexed column

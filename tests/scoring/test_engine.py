@@ -217,3 +217,15 @@ def test_model_that_refuses_falls_back_to_the_band(synth, monkeypatch):
     rows = synth.query("SELECT health_band, risk_segment, churn_prob FROM accounts")
     for band, risk, prob in rows:
         assert prob is None and risk == engine.BAND_RISK.get(band)
+
+
+def test_segment_averages_of_active_accounts_with_the_overall_one_as_fallback():
+    segment = np.array(["SMB", "SMB", "SMB", "Ent", "Ent", None, "Mid"], dtype=object)
+    adoption = np.array([10.0, 20.0, np.nan, 50.0, 90.0, 40.0, 70.0])
+    active = np.array([True, True, True, True, False, True, False])
+    averages, average = engine.segment_averages(segment, adoption, active)
+    # Ent's inactive account and Mid's only (inactive) one do not count
+    assert averages == {"SMB": 15.0, "Ent": 50.0, "": 40.0, "*": 30.0}
+    np.testing.assert_array_equal(average, [15, 15, 15, 50, 50, 40, 30])
+    empty, none = engine.segment_averages(segment, np.full(7, np.nan), active)
+    assert empty == {"*": None} and np.isnan(none).all()
