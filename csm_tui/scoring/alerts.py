@@ -405,23 +405,46 @@ def apply_book_alerts(
     return apply_book_changes(conn, [f for f in fired if f[3]], absent, scope, now, today)
 
 
+#: Pairs by rule: [(rule, [account id, …]), …] (see `book_pairs`).
+RulePairs = list[tuple[str, list[str]]]
+
+
+def book_pairs(conn: sqlite3.Connection) -> dict[str, RulePairs]:
+    """The alert pairs `book_changes` starts from: "blocked" (a live alert, or a closed one
+    whose condition never cleared) and "uncleared" (closed, condition not cleared), each as
+    one JSON list of ids per rule, decoded in C. A full rescore reads them ahead on a reader
+    of its own (`read_ahead`): it writes no alert before `book_changes`."""
+    return {
+        "blocked": _rule_pairs(conn, _BLOCKED_SQL),
+        "uncleared": _rule_pairs(conn, _UNCLEARED_DONE),
+    }
+
+
+def _rule_pairs(conn: sqlite3.Connection, sql: str) -> RulePairs:
+    grouped = f"SELECT rule, json_group_array(account_id) FROM ({sql}) GROUP BY rule"  # noqa: S608
+    return [(rule, json.loads(ids)) for rule, ids in conn.execute(grouped).fetchall()]
+
+
 def book_changes(
     conn: sqlite3.Connection,
     c: Columns,
     cfg: ScoringConfig,
     as_of: date,
+    pairs: dict[str, RulePairs] | None = None,
 ) -> tuple[list[Fired], list[tuple[str, str]]]:
     """The whole book's rules, for `apply_book_changes`: (the fired rows that may open an
     alert, with their sentence; the known pairs whose condition is gone). The same as
     `evaluate` with `known_pairs` and `apply_book_alerts`' difference, with the pair states as
     masks over the book's accounts: only the few pairs that may open get a sentence, and the
-    ~700k live pairs of a million accounts are never Python tuples."""
+    ~700k live pairs of a million accounts are never Python tuples. `pairs`: `book_pairs` as
+    read ahead (else read here)."""
     import pandas as pd
 
     accounts = c["account_id"]
     index = pd.Index(accounts)  # account ids: unique; hashed once for both lookups
-    blocked, blocked_out = pair_masks(conn, _BLOCKED_SQL, index)
-    uncleared, uncleared_out = pair_masks(conn, _UNCLEARED_DONE, index)
+    pairs = pairs if pairs is not None else book_pairs(conn)
+    blocked, blocked_out = pair_masks(pairs["blocked"], index)
+    uncleared, uncleared_out = pair_masks(pairs["uncleared"], index)
     live = c["status"] != "churned"
     hits: dict[str, np.ndarray] = {}
     new: list[Fired] = []
@@ -443,16 +466,13 @@ def book_changes(
 
 
 def pair_masks(
-    conn: sqlite3.Connection, sql: str, index: pd.Index
+    pairs: RulePairs, index: pd.Index
 ) -> tuple[dict[str, np.ndarray], list[tuple[str, str]]]:
-    """The (account, rule) pairs `sql` returns as one mask over the accounts of `index` per
-    rule, and the pairs whose account is not among them. One JSON list of ids per rule:
-    decoded in C."""
+    """The (account, rule) pairs as one mask over the accounts of `index` per rule, and the
+    pairs whose account is not among them."""
     masks: dict[str, np.ndarray] = {}
     outside: list[tuple[str, str]] = []
-    grouped = f"SELECT rule, json_group_array(account_id) FROM ({sql}) GROUP BY rule"  # noqa: S608
-    for rule, ids_json in conn.execute(grouped).fetchall():
-        ids = json.loads(ids_json)
+    for rule, ids in pairs:
         at = index.get_indexer(ids)
         mask = np.zeros(len(index), dtype=bool)
         mask[at[at >= 0]] = True

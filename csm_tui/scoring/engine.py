@@ -45,7 +45,7 @@ from csm_tui.scoring.measures import (
     measures_for_account,
     measures_frame,
 )
-from csm_tui.scoring.past_days import DELTA_TOLERANCE, PastDays
+from csm_tui.scoring.read_ahead import DELTA_TOLERANCE, ReadAhead
 from csm_tui.scoring.results import AccountScore, AlertRecord, MeasureExplain, RescoreSummary
 from csm_tui.storage import history
 from csm_tui.storage.schema import lifted_trigger
@@ -357,7 +357,7 @@ def rescore_all(
         past = (
             None
             if history_only
-            else PastDays.start(book.path, as_of, own_transaction=own_transaction)
+            else ReadAhead.start(book.path, as_of, own_transaction=own_transaction)
         )
         if history_only:
             facts = measures_frame(conn, as_of)
@@ -416,7 +416,7 @@ def _band_counts(scores: pd.DataFrame) -> dict[str, int]:
     return {b: int(counts.get(b, 0)) for b in ("green", "yellow", "red", "insufficient")}
 
 
-def _full_rescore(conn, facts, scores, arrays, cfg, past: PastDays, summary, step) -> None:
+def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, step) -> None:
     """Deltas, churn, risk, expansion, alerts and every write of a full rescore."""
     as_of = past.as_of
     stamp = _rescore_stamp(conn, cfg, as_of)
@@ -443,7 +443,7 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: PastDays, summary, ste
     }  # fmt: skip
     # a key lookup per candidate alert: `account_id IN (SELECT …)` would list 1M ids first
     scope = BOOK_SCOPE
-    new, absent = book_changes(conn, columns, cfg, as_of)
+    new, absent = book_changes(conn, columns, cfg, as_of, past.alert_pairs(conn))
     opened, _, reopened = apply_book_changes(
         conn, new, absent, scope, clock.now_iso(), as_of.isoformat()
     )
@@ -486,7 +486,7 @@ def _rescore_stamp(conn: sqlite3.Connection, cfg: ScoringConfig, as_of: date) ->
     return {"date": as_of.isoformat(), "config": config, "model": model}
 
 
-def _deltas_all(conn: sqlite3.Connection, scores: pd.DataFrame, past: PastDays) -> None:
+def _deltas_all(conn: sqlite3.Connection, scores: pd.DataFrame, past: ReadAhead) -> None:
     """Score change since 7 / 30 days ago (and that snapshot's score and band, for alerts),
     for every account: the stored columns are corrected even where nothing changed."""
     for days in DELTA_TOLERANCE:
