@@ -57,18 +57,16 @@ def score_matrix(raw: np.ndarray, cfg: ScoringConfig, *, explain: bool = True) -
     (the full rescore) leaves `values` and `weights` with no rows: only one account's explain
     reads them, and for a million accounts they are 220 MB to allocate and fill."""
     raw = np.atleast_2d(np.asarray(raw, dtype=float))
-    out: ScoreArrays | None = None
-    for start in range(0, max(len(raw), 1), BLOCK_ROWS):
-        block = _score_block(raw[start : start + BLOCK_ROWS], cfg)
-        if len(raw) <= BLOCK_ROWS and explain:
-            return block
-        if out is None:
-            out = _allocated(block, len(raw), explain)
+    first = _score_block(raw[:BLOCK_ROWS], cfg)
+    if len(raw) <= BLOCK_ROWS and explain:
+        return first
+    out = _allocated(first, len(raw), explain)
+    for start in range(0, len(raw), BLOCK_ROWS):
+        block = first if start == 0 else _score_block(raw[start : start + BLOCK_ROWS], cfg)
         for f in fields(ScoreArrays):
             target = getattr(out, f.name)
             if len(target):
                 target[start : start + len(block.score)] = getattr(block, f.name)
-    assert out is not None
     return out
 
 
