@@ -114,6 +114,11 @@ def test_the_book_updates_look_pairs_up_by_key(template: Path, statement: str) -
         # and the live alerts whose condition cleared come from their partial index (schema
         # v6), not from reading every alert's detail
         assert any("alerts_cleared_live" in line for line in plan), plan
+    else:  # from the few absent pairs to their alerts by key, never all alerts of a status
+        assert plan.index("SCAN x") < next(
+            i for i, line in enumerate(plan) if line.startswith("SEARCH a USING")
+        ), plan
+        assert any(line.startswith("SEARCH a") and "account_id=?" in line for line in plan), plan
 
 
 @settings(
