@@ -23,6 +23,7 @@ Definitions (raw values; the 0–100 transforms are in config.py):
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date, timedelta
 from typing import Any
@@ -300,10 +301,20 @@ def facts_frame(columns: dict[str, np.ndarray], as_of: date, reused: np.ndarray)
 
 
 def ids_filter(conn: sqlite3.Connection, ids) -> str:
-    """Load `ids` into a temp table; return the WHERE template ("{col} IN …") selecting them."""
+    """Load `ids` into a temp table; return the WHERE template ("{col} IN …") selecting them.
+
+    One statement over one JSON list, not a row per id: SQLite runs it without the GIL, so a
+    full rescore's read-ahead thread cannot hold this loop up at every row (it did: 0.4-0.7 s
+    for ~50k ids, against 0.08 s alone)."""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS _score_ids (id TEXT PRIMARY KEY)")
     conn.execute("DELETE FROM _score_ids")
-    conn.executemany("INSERT OR IGNORE INTO _score_ids VALUES (?)", ((i,) for i in ids))
+    values = list(ids)
+    if all(type(v) is str for v in values):
+        conn.execute(
+            "INSERT OR IGNORE INTO _score_ids SELECT value FROM json_each(?)", (json.dumps(values),)
+        )
+    else:  # ids another program stored as numbers or blobs: bound as they are
+        conn.executemany("INSERT OR IGNORE INTO _score_ids VALUES (?)", ((v,) for v in values))
     return "{col} IN (SELECT id FROM _score_ids)"
 
 

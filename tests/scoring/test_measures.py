@@ -118,3 +118,26 @@ def test_latest_answers_and_touches(book, build):
     f = measures_for_account(book.conn, "A", TODAY)
     assert (f["nps"], f["nps_date"], f["csat"]) == (4, "2026-11-20", 4)
     assert f["last_touch"] == 20 and f["qbr"] == 20
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["A1", "é-ü 北京", 'quote " and \\ backslash', "tab\there", "A1"],
+        [7, "A2", b"\x00blob"],  # another program's numbers and blobs: bound as they are
+        [],
+    ],
+)
+def test_ids_filter_selects_exactly_the_ids_given(ids) -> None:
+    import sqlite3
+
+    from csm_tui.scoring.measures import ids_filter
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id TEXT)")  # as accounts.id
+    stored = [*{repr(v): v for v in ids}.values(), "not-asked", "A10"]
+    conn.executemany("INSERT INTO t VALUES (?)", [(v,) for v in stored])
+    where = ids_filter(conn, ids).format(col="id")
+    got = [r[0] for r in conn.execute(f"SELECT id FROM t WHERE {where}")]  # noqa: S608
+    expected = [v if isinstance(v, bytes) else str(v) for v in dict.fromkeys(ids)]
+    assert sorted(map(repr, got)) == sorted(map(repr, expected))
