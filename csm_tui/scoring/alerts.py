@@ -434,17 +434,19 @@ def book_changes(
     cfg: ScoringConfig,
     as_of: date,
     pairs: dict[str, RulePairs] | None = None,
+    index: pd.Index | None = None,
 ) -> tuple[list[Fired], list[tuple[str, str]]]:
     """The whole book's rules, for `apply_book_changes`: (the fired rows that may open an
     alert, with their sentence; the known pairs whose condition is gone). The same as
     `evaluate` with `known_pairs` and `apply_book_alerts`' difference, with the pair states as
     masks over the book's accounts: only the few pairs that may open get a sentence, and the
     ~700k live pairs of a million accounts are never Python tuples. `pairs`: `book_pairs` as
-    read ahead (else read here)."""
+    read ahead (else read here); `index`: `pd.Index(c["account_id"])` if the caller has one."""
     import pandas as pd
 
     accounts = c["account_id"]
-    index = pd.Index(accounts)  # account ids: unique; hashed once for both lookups
+    if index is None:
+        index = pd.Index(accounts)  # account ids: unique; hashed once for both lookups
     pairs = pairs if pairs is not None else book_pairs(conn)
     blocked, blocked_out = pair_masks(pairs["blocked"], index)
     uncleared, uncleared_out = pair_masks(pairs["uncleared"], index)

@@ -424,7 +424,9 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
     # cached facts were reused) already has today's snapshot; everything else (score columns,
     # churn, alerts) is recomputed for all, so edits made behind csm are corrected.
     redo = ~facts["reused"].to_numpy() if _meta(conn, "full_rescore_stamp") == stamp else None
-    _deltas_all(conn, scores, past)
+    # the book's ids hashed once, for both deltas and the alert pairs (~0.25 s per hashing)
+    index = pd.Index(scores["account_id"].to_numpy())
+    _deltas_all(conn, scores, past, index)
     probs, summary.churn_model = _churn_probs(conn, scores["account_id"].tolist())
     if probs is not None:
         scores["churn_prob"] = np.round(probs, 4)
@@ -443,7 +445,7 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
     }  # fmt: skip
     # a key lookup per candidate alert: `account_id IN (SELECT …)` would list 1M ids first
     scope = BOOK_SCOPE
-    new, absent = book_changes(conn, columns, cfg, as_of, past.alert_pairs(conn))
+    new, absent = book_changes(conn, columns, cfg, as_of, past.alert_pairs(conn), index)
     opened, _, reopened = apply_book_changes(
         conn, new, absent, scope, clock.now_iso(), as_of.isoformat()
     )
@@ -486,14 +488,22 @@ def _rescore_stamp(conn: sqlite3.Connection, cfg: ScoringConfig, as_of: date) ->
     return {"date": as_of.isoformat(), "config": config, "model": model}
 
 
-def _deltas_all(conn: sqlite3.Connection, scores: pd.DataFrame, past: ReadAhead) -> None:
+def _deltas_all(
+    conn: sqlite3.Connection, scores: pd.DataFrame, past: ReadAhead, index: pd.Index
+) -> None:
     """Score change since 7 / 30 days ago (and that snapshot's score and band, for alerts),
-    for every account: the stored columns are corrected even where nothing changed."""
+    for every account: the stored columns are corrected even where nothing changed.
+    `index`: the accounts' ids (unique, in `scores` order)."""
     for days in DELTA_TOLERANCE:
         prev = past.snapshot(conn, days)
-        merged = scores[["account_id"]].merge(prev, on="account_id", how="left")
-        scores[f"prev_score_{days}"] = merged["score"].to_numpy(dtype=float)
-        scores[f"prev_band_{days}"] = merged["band"].fillna("").to_numpy(dtype=object)
+        at = index.get_indexer(prev["account_id"].to_numpy())
+        found = at >= 0  # a snapshot may hold accounts deleted since
+        score = np.full(len(scores), np.nan)
+        band = np.full(len(scores), "", dtype=object)
+        score[at[found]] = prev["score"].to_numpy(dtype=float)[found]
+        band[at[found]] = prev["band"].fillna("").to_numpy(dtype=object)[found]
+        scores[f"prev_score_{days}"] = score
+        scores[f"prev_band_{days}"] = band
         scores[f"delta_{days}"] = np.round(scores["score"] - scores[f"prev_score_{days}"], 1)
 
 

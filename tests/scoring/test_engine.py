@@ -229,3 +229,25 @@ def test_segment_averages_of_active_accounts_with_the_overall_one_as_fallback():
     np.testing.assert_array_equal(average, [15, 15, 15, 50, 50, 40, 30])
     empty, none = engine.segment_averages(segment, np.full(7, np.nan), active)
     assert empty == {"*": None} and np.isnan(none).all()
+
+
+def test_full_rescore_compares_bands_with_each_accounts_own_week_old_snapshot(synth):
+    """Band-worsened alerts come from each account's own snapshot of a week ago, matched by
+    id (history is in id order, the book in rowid order), never a neighbour's."""
+    week = TODAY - timedelta(days=7)
+    rescore_all(synth, today=week, history_only=True)
+    rank = {"red": 0, "yellow": 1, "green": 2}
+    then = {s["account_id"]: s["band"] for s in snapshots(synth) if s["date"] == week.isoformat()}
+    rescore_all(synth)
+    now = synth.query("SELECT id, health_band, status FROM accounts")
+    expected = {
+        r["id"]
+        for r in now
+        if r["status"] != "churned"
+        and r["health_band"] in rank
+        and rank[r["health_band"]] < rank.get(then.get(r["id"]), -1)
+    }
+    fired = {
+        r[0] for r in synth.query("SELECT account_id FROM alerts WHERE rule = 'band_worsened'")
+    }
+    assert expected and fired == expected
