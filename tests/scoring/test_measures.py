@@ -141,3 +141,22 @@ def test_ids_filter_selects_exactly_the_ids_given(ids) -> None:
     got = [r[0] for r in conn.execute(f"SELECT id FROM t WHERE {where}")]  # noqa: S608
     expected = [v if isinstance(v, bytes) else str(v) for v in dict.fromkeys(ids)]
     assert sorted(map(repr, got)) == sorted(map(repr, expected))
+
+
+def test_tickets_queries_read_the_covering_index_alone(synth_book):
+    """Schema v7: the health and churn tickets queries (the whole book, or a set of accounts)
+    find every column they read in `tickets_account`, with no row lookup per ticket."""
+    from csm_tui.scoring import churn_features
+    from csm_tui.scoring.measures import Window, _queries, ids_filter
+
+    conn = synth_book.conn
+    params = Window(TODAY).params()
+    some = ids_filter(conn, ["A0000003", "A0000010"]).format(col="account_id")
+    churn = churn_features._BULK_SQL[churn_features._TICKETS_SQL]
+    for sql, args in (
+        (_queries()["tickets"].format(where="1"), params),
+        (_queries()["tickets"].format(where=some), params),
+        (churn, {"as_of": "2026-11-24", "d30": "2026-10-25", "d90": "2026-08-26"}),
+    ):
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
+        assert any("COVERING INDEX tickets_account" in line for line in plan), plan
