@@ -32,7 +32,13 @@ import pandas as pd
 from csm_tui import clock
 from csm_tui.errors import NotFound
 from csm_tui.progress import ProgressFn
-from csm_tui.scoring.alerts import apply_alerts, apply_book_changes, book_changes, evaluate
+from csm_tui.scoring.alerts import (
+    apply_alerts,
+    apply_book_changes,
+    book_changes,
+    evaluate,
+    positions,
+)
 from csm_tui.scoring.book_frame import SCORES_TRIGGER, book_columns, store_scores
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
@@ -496,7 +502,7 @@ def _deltas_all(
     `index`: the accounts' ids (unique, in `scores` order)."""
     for days in DELTA_TOLERANCE:
         prev = past.snapshot(conn, days)
-        at = index.get_indexer(prev["account_id"].to_numpy())
+        at = positions(index, prev["account_id"].to_numpy(dtype=object))
         found = at >= 0  # a snapshot may hold accounts deleted since
         score = np.full(len(scores), np.nan)
         band = np.full(len(scores), "", dtype=object)

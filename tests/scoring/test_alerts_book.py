@@ -176,3 +176,27 @@ def test_book_changes_equal_evaluate_and_the_known_difference(
         fired = alerts.evaluate(columns, cfg, as_of, blocked)
     assert sorted(new) == sorted(f for f in fired if f[3])
     assert set(absent) == known - {(f[0], f[1]) for f in fired}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    book=st.lists(st.text(min_size=1, max_size=4), unique=True, max_size=40),
+    wanted=st.lists(st.text(min_size=1, max_size=4), unique=True, max_size=40),
+    sort_book=st.booleans(),
+    sort_wanted=st.booleans(),
+)
+def test_positions_equal_a_hash_lookup(book, wanted, sort_book, sort_wanted) -> None:
+    """Whatever the orders (the merge when both are sorted, the hash otherwise) and with ids
+    missing from the book, `positions` finds what `get_indexer` finds."""
+    import numpy as np
+    import pandas as pd
+
+    from csm_tui.scoring.alerts import positions
+
+    book = sorted(book) if sort_book else book
+    wanted = sorted(wanted + book[::3]) if sort_wanted else wanted + book[::3]
+    wanted = list(dict.fromkeys(wanted))
+    index = pd.Index(np.array(book, dtype=object))
+    expected = pd.Index(np.array(book, dtype=object)).get_indexer(np.array(wanted, dtype=object))
+    assert positions(index, wanted).tolist() == expected.tolist()
+    assert positions(index, list(book)).tolist() == list(range(len(book)))
