@@ -481,8 +481,9 @@ def positions(index: pd.Index, ids) -> np.ndarray:
     book = index.to_numpy(dtype=object)
     if len(ids) == len(book) and bool((ids == book).all()):
         return np.arange(len(ids))
-    target = pd.Index(ids, dtype=index.dtype)
-    if target.is_monotonic_increasing and index.is_monotonic_increasing:
+    target = pd.Index(ids)
+    same_kind = target.dtype == index.dtype  # text with text (not a blob id behind csm)
+    if same_kind and target.is_monotonic_increasing and index.is_monotonic_increasing:
         _, left, right = target.join(index, how="left", return_indexers=True)
         if left is None and right is not None:
             return right

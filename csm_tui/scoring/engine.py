@@ -430,7 +430,7 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
     # cached facts were reused) already has today's snapshot; everything else (score columns,
     # churn, alerts) is recomputed for all, so edits made behind csm are corrected.
     redo = ~facts["reused"].to_numpy() if _meta(conn, "full_rescore_stamp") == stamp else None
-    # the book's ids hashed once, for both deltas and the alert pairs (~0.25 s per hashing)
+    # one index of the book's ids for deltas and alert pairs: if it must hash, it does so once
     index = pd.Index(scores["account_id"].to_numpy())
     _deltas_all(conn, scores, past, index)
     probs, summary.churn_model = _churn_probs(conn, scores["account_id"].tolist())

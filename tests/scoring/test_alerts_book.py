@@ -200,3 +200,14 @@ def test_positions_equal_a_hash_lookup(book, wanted, sort_book, sort_wanted) -> 
     expected = pd.Index(np.array(book, dtype=object)).get_indexer(np.array(wanted, dtype=object))
     assert positions(index, wanted).tolist() == expected.tolist()
     assert positions(index, list(book)).tolist() == list(range(len(book)))
+
+
+def test_positions_of_an_id_that_is_not_text() -> None:
+    """A blob id (written behind csm) is simply not found among text ids."""
+    import numpy as np
+    import pandas as pd
+
+    from csm_tui.scoring.alerts import positions
+
+    index = pd.Index(np.array(["A", "B", "C"], dtype=object))
+    assert positions(index, ["A", b"\x00", "C"]).tolist() == [0, -1, 2]
