@@ -163,8 +163,9 @@ def bench_full(book, runs: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
-def bench_next_day(size: int, runs: int) -> tuple[float, float]:
-    """Median wall and CPU seconds of the next day's full rescore, each on a fresh copy."""
+def bench_next_day(size: int, runs: int) -> tuple[float, float, float, float]:
+    """Median wall and CPU seconds of the next day's full rescore, each on a fresh copy, and
+    the fastest and slowest wall times (this shared machine's speed drifts between runs)."""
     import shutil
     from datetime import timedelta
 
@@ -186,7 +187,7 @@ def bench_next_day(size: int, runs: int) -> tuple[float, float]:
         book.close()
     for leftover in OUT.glob(copy.name + "*"):
         leftover.unlink()
-    return statistics.median(wall), statistics.median(cpu)
+    return statistics.median(wall), statistics.median(cpu), min(wall), max(wall)
 
 
 def main() -> int:
@@ -226,8 +227,11 @@ def main() -> int:
             line += f"; same day median {wall:.2f} s (CPU {cpu:.2f} s, n={args.full})"
         book.close()
         if args.next_day and size >= args.full_min_size:
-            wall, cpu = bench_next_day(size, args.next_day)
-            line += f"; next day median {wall:.2f} s (CPU {cpu:.2f} s, n={args.next_day})"
+            wall, cpu, low, high = bench_next_day(size, args.next_day)
+            line += (
+                f"; next day median {wall:.2f} s (CPU {cpu:.2f} s, n={args.next_day}, "
+                f"range {low:.2f}-{high:.2f} s)"
+            )
         line += f"; load {os.getloadavg()[0]:.1f}"
         print(line, flush=True)
     return 0
