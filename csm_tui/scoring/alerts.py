@@ -478,9 +478,8 @@ def positions(index: pd.Index, ids) -> np.ndarray:
     import pandas as pd
 
     ids = np.asarray(ids, dtype=object)
-    book = index.to_numpy(dtype=object)
-    if len(ids) == len(book) and bool((ids == book).all()):
-        return np.arange(len(ids))
+    if len(ids) == len(index) and bool((ids == index.to_numpy(dtype=object)).all()):
+        return np.arange(len(ids))  # (the book as objects only when the lengths agree)
     target = pd.Index(ids)
     same_kind = target.dtype == index.dtype  # text with text (not a blob id behind csm)
     if same_kind and target.is_monotonic_increasing and index.is_monotonic_increasing:
