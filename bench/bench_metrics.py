@@ -48,9 +48,8 @@ def build(path: Path, accounts: int) -> None:
     generate_demo(book, accounts=accounts, today=TODAY)
     with book.write(durable=False) as conn:
         conn.execute(HISTORY_SQL)
-        conn.execute(
-            "UPDATE accounts SET health_score = 60 + abs(random()) % 40, health_band = 'green'"
-        )
+        conn.execute("UPDATE accounts SET health_band = 'green'")
+        conn.execute("UPDATE account_health SET health_score = 60 + abs(random()) % 40")
     book.close()
 
 

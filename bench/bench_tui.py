@@ -114,14 +114,19 @@ def build_synthetic(path: Path, size: int) -> None:
 
     book = open_book(path)
     sql = (
-        "INSERT INTO accounts (id, name, tier, owner, arr, status, renewal_date, health_score, "
-        "health_band, health_delta_7, churn_prob, last_touch_at) VALUES "
-        "(?,?,?,?,?,?,?,?,?,?,?,?)"
+        "INSERT INTO accounts (id, name, tier, owner, arr, status, renewal_date, "
+        "health_band, churn_prob, last_touch_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+    )
+    # the health score and its change live in `account_health` (its row made by a trigger)
+    health = (
+        "UPDATE account_health SET health_score = ?, health_delta_7 = ? "
+        "WHERE account_rowid = (SELECT rowid FROM accounts WHERE id = ?)"
     )
     rows = _synthetic_rows(size, random.Random(5))
     with book.write(durable=False) as conn:
         while batch := [row for _, row in zip(range(50_000), rows, strict=False)]:
-            conn.executemany(sql, batch)
+            conn.executemany(sql, [(*r[:7], r[8], *r[10:]) for r in batch])
+            conn.executemany(health, [(r[7], r[9], r[0]) for r in batch])
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('book_name', ?)", (f"Bench {size:,}",))
     book.conn.execute("ANALYZE")
     book.close()

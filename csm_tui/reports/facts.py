@@ -54,7 +54,7 @@ def load_facts(book, account_id: str, today: date | None = None) -> AccountFacts
     today = today or clock.today()
     quarter_ago = (today - timedelta(days=90)).isoformat()
     with book.read() as conn:
-        account = _one(conn, "SELECT * FROM accounts WHERE id = ?", (account_id,))
+        account = _one(conn, "SELECT * FROM scored_accounts WHERE id = ?", (account_id,))
         if account is None:
             raise NotFound(f"no account has the id {account_id!r}")
         facts = AccountFacts(today=today, account=account)

@@ -130,7 +130,7 @@ def _nps_table(book, period: Period, today: date) -> list[str]:
 def _risks(book) -> list[str]:
     rows = book.query(
         "SELECT id, name, health_score, health_band, churn_prob, arr, renewal_date "
-        "FROM accounts WHERE status = 'active' AND (churn_prob IS NOT NULL OR health_band = 'red') "
+        "FROM scored_accounts WHERE status = 'active' AND (churn_prob IS NOT NULL OR health_band = 'red') "
         "ORDER BY churn_prob IS NULL, churn_prob DESC, health_score LIMIT ?",
         (TOP_RISKS,),
     )

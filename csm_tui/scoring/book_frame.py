@@ -24,6 +24,7 @@ smaller, else as raw float64: a text column of a million ids is a million labels
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from datetime import date
@@ -33,6 +34,7 @@ import pandas as pd
 
 from csm_tui.scoring import facts_cache
 from csm_tui.scoring import measures as m
+from csm_tui.storage.schema import realign_account_health
 
 #: Changes whenever the stored columns change (2: each account's per-query expiry,
 #: `cache_groups`): a frame of another format is read again from the book.
@@ -40,6 +42,8 @@ FORMAT = "2"
 STAMP_KEY = "score_frame_stamp"
 #: Marks accounts whose score columns anything but the full rescore wrote (schema v4).
 SCORES_TRIGGER = "accounts_scores_dirty"
+#: The same for the health scores in `account_health` (schema v8).
+HEALTH_TRIGGER = "account_health_dirty"
 _SEP, _ESC = facts_cache.SEP, facts_cache.ESC
 _CODE_TYPES = ((127, "<i1"), (32_767, "<i2"), (2_147_483_647, "<i4"))
 
@@ -54,11 +58,16 @@ def book_columns(conn: sqlite3.Connection, as_of: date) -> tuple[dict[str, np.nd
     Call inside the write transaction."""
     loaded = _from_frame(conn, as_of)
     if loaded is None:
+        # the whole book is read: first make sure each account's current scores are its own
+        realign_account_health(conn)
         columns, reused = facts_cache.cached_columns(conn, as_of)
         columns, reused = _in_rowid_order(columns, reused)
         touched = set(columns)
     else:
         columns, reused, touched = loaded
+        health_rows = conn.execute("SELECT count(*) FROM account_health").fetchone()[0]
+        if health_rows != len(columns["account_id"]):  # e.g. a row replaced by another tool
+            realign_account_health(conn)
     store(conn, columns, as_of, touched)
     return columns, reused
 
@@ -98,7 +107,9 @@ def store(
 
 
 def _version() -> str:
-    return f"{FORMAT}:{facts_cache.cache_version()}"
+    # the frame keeps the accounts query's columns too (the facts cache does not)
+    accounts = hashlib.sha256(m._queries()["accounts"].encode()).hexdigest()[:8]
+    return f"{FORMAT}:{facts_cache.cache_version()}:{accounts}"
 
 
 def _stamp(conn: sqlite3.Connection) -> dict | None:

@@ -39,7 +39,12 @@ from csm_tui.scoring.alerts import (
     evaluate,
     positions,
 )
-from csm_tui.scoring.book_frame import SCORES_TRIGGER, book_columns, store_scores
+from csm_tui.scoring.book_frame import (
+    HEALTH_TRIGGER,
+    SCORES_TRIGGER,
+    book_columns,
+    store_scores,
+)
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
 from csm_tui.scoring.measures import (
@@ -72,9 +77,12 @@ BOOK_SCOPE = (
 BAND_RISK = {"red": "high", "yellow": "medium", "green": "low"}
 TOP_MOVERS = 3
 _ACCOUNT_UPDATE = """
-UPDATE accounts SET health_score = ?, health_band = ?, health_delta_7 = ?, health_delta_30 = ?,
-    churn_prob = ?, risk_segment = ?, risk_top10 = ?, expansion_candidate = ?, last_touch_at = ?,
-    scored_at = ? WHERE id = ?
+UPDATE accounts SET health_band = ?, churn_prob = ?, risk_segment = ?, risk_top10 = ?,
+    expansion_candidate = ?, last_touch_at = ? WHERE id = ? RETURNING rowid
+"""
+_HEALTH_UPDATE = """
+UPDATE account_health SET health_score = ?, health_delta_7 = ?, health_delta_30 = ?,
+    scored_at = ? WHERE account_rowid = ?
 """
 
 
@@ -322,10 +330,12 @@ def _write_single(
     cfg: ScoringConfig,
     as_of: date,
 ) -> None:
-    conn.execute(_ACCOUNT_UPDATE, (
-        r.score, r.band, r.delta_7, r.delta_30, r.churn_prob, r.risk_segment, int(r.risk_top10),
-        int(r.expansion_candidate), r.last_touch_at, clock.now_iso(), r.account_id,
-    ))  # fmt: skip
+    found = conn.execute(_ACCOUNT_UPDATE, (
+        r.band, r.churn_prob, r.risk_segment, int(r.risk_top10), int(r.expansion_candidate),
+        r.last_touch_at, r.account_id,
+    )).fetchall()  # fmt: skip
+    for (rowid,) in found:
+        conn.execute(_HEALTH_UPDATE, (r.score, r.delta_7, r.delta_30, clock.now_iso(), rowid))
     parts = [r.parts.get(c) for c in ("usage", "engagement", "outcomes", "sentiment")]
     conn.execute(
         history.ROW_REPLACE,
@@ -458,7 +468,7 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
     step(4, 6)
     # the frame keeps what this rescore writes: its own writes do not mark accounts changed
-    with lifted_trigger(conn, SCORES_TRIGGER):
+    with lifted_trigger(conn, SCORES_TRIGGER), lifted_trigger(conn, HEALTH_TRIGGER):
         _write_accounts(conn, scores, facts)
     _write_health(conn, scores, arrays, cfg, as_of, redo)
     step(5, 6)
@@ -475,7 +485,7 @@ def _written(scores: pd.DataFrame) -> dict[str, np.ndarray]:
     """The score columns as `_write_accounts` left them, typed as they read back."""
     return {
         col: scores[key].to_numpy(dtype=object if f"current_{col}" in CURRENT_TEXT else float)
-        for col, key in (_INDEXED_SCORES | _PLAIN_SCORES).items()
+        for col, key in _ALL_SCORES.items()
     }
 
 
@@ -576,17 +586,22 @@ def segment_averages(
     return averages, average
 
 
-#: Score columns by whether an index covers them: an UPDATE that sets an indexed column
-#: rewrites that index entry even when the value is the same, so the full rescore writes only
-#: the accounts whose scores changed, and sets indexed columns only where one of them changed.
+#: Score columns by table, and by whether an index covers them: an UPDATE that sets an indexed
+#: column rewrites that index entry even when the value is the same, so the full rescore writes
+#: only the accounts whose scores changed, and sets indexed columns only where one of them
+#: changed. The health score and its changes (most of a day's writes) are in the narrow
+#: `account_health` table (schema v8); the rest, which seldom move, on `accounts`.
 _INDEXED_SCORES = {
-    "health_score": "score", "health_band": "band", "churn_prob": "churn_prob",
+    "health_band": "band",
+    "churn_prob": "churn_prob",
     "last_touch_at": "last_touch_at",
-}  # fmt: skip
+}
 _PLAIN_SCORES = {
-    "health_delta_7": "delta_7", "health_delta_30": "delta_30", "risk_segment": "risk_segment",
-    "risk_top10": "risk_top10", "expansion_candidate": "expansion",
+    "risk_segment": "risk_segment", "risk_top10": "risk_top10", "expansion_candidate": "expansion",
 }  # fmt: skip
+_INDEXED_HEALTH = {"health_score": "score"}
+_PLAIN_HEALTH = {"health_delta_7": "delta_7", "health_delta_30": "delta_30"}
+_ALL_SCORES = _INDEXED_SCORES | _PLAIN_SCORES | _INDEXED_HEALTH | _PLAIN_HEALTH
 
 
 def _changed(new: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -599,35 +614,62 @@ def _changed(new: np.ndarray, current: np.ndarray) -> np.ndarray:
     return ~((new == current) | (np.isnan(new) & np.isnan(current)))
 
 
+def _changes(s: pd.DataFrame, facts: pd.DataFrame, columns: dict[str, str]) -> list[np.ndarray]:
+    """Per column (stored name -> score key), where the new value differs from the stored."""
+    return [
+        _changed(s[new].to_numpy(), facts[f"current_{col}"].to_numpy())
+        for col, new in columns.items()
+    ]
+
+
 def _write_accounts(conn: sqlite3.Connection, s: pd.DataFrame, facts: pd.DataFrame) -> int:
     """Update the score columns of the accounts whose scores changed; return how many were
-    written. Rows are grouped by which indexed columns changed, and each group's UPDATE sets
-    only those (plus the unindexed ones): a day's new score then rewrites two index entries,
-    not five. Each group is written by rowid, in rowid order (pages visited in order)."""
-    bits = np.zeros(len(s), dtype=np.int64)
-    for i, (col, new) in enumerate(_INDEXED_SCORES.items()):
-        bits |= (
-            _changed(s[new].to_numpy(), facts[f"current_{col}"].to_numpy()).astype(np.int64) << i
-        )
-    plain = np.logical_or.reduce([
-        _changed(s[new].to_numpy(), facts[f"current_{col}"].to_numpy())
-        for col, new in _PLAIN_SCORES.items()
-    ])  # fmt: skip
-    write = (bits > 0) | plain
+    written (each of them also gets `scored_at`)."""
     rowids = facts["rowid"].to_numpy().astype(np.int64)
-    now = clock.now_iso()
-    for pattern in np.unique(bits[write]).tolist():
-        order = np.flatnonzero(write & (bits == pattern))
-        order = order[np.argsort(rowids[order], kind="stable")]
-        indexed = [col for i, col in enumerate(_INDEXED_SCORES) if pattern >> i & 1]
-        columns = {col: _INDEXED_SCORES[col] for col in indexed} | _PLAIN_SCORES
-        sets = ", ".join(f"{col} = ?" for col in columns)
-        values = [s[name].to_numpy()[order].tolist() for name in columns.values()]
-        conn.executemany(
-            f"UPDATE accounts SET {sets}, scored_at = ? WHERE rowid = ?",
-            zip(*values, [now] * len(order), rowids[order].tolist(), strict=True),
-        )
+    on_accounts = np.logical_or.reduce(_changes(s, facts, _INDEXED_SCORES | _PLAIN_SCORES))
+    on_health = np.logical_or.reduce(_changes(s, facts, _INDEXED_HEALTH | _PLAIN_HEALTH))
+    write = on_accounts | on_health
+    indexed, plain = (_INDEXED_SCORES, _PLAIN_SCORES)
+    _update_rows(conn, "accounts", "rowid", s, facts, rowids, on_accounts, indexed, plain)
+    indexed, plain = (_INDEXED_HEALTH, _PLAIN_HEALTH)
+    stamp = {"scored_at": clock.now_iso()}
+    _update_rows(
+        conn, "account_health", "account_rowid", s, facts, rowids, write, indexed, plain, stamp
+    )
     return int(write.sum())
+
+
+def _update_rows(
+    conn: sqlite3.Connection,
+    table: str,
+    key: str,
+    s: pd.DataFrame,
+    facts: pd.DataFrame,
+    rowids: np.ndarray,
+    rows: np.ndarray,
+    indexed: dict[str, str],
+    plain: dict[str, str],
+    fixed: dict[str, object] | None = None,
+) -> None:
+    """UPDATE `rows` of `table`: grouped by which indexed columns changed, each group's UPDATE
+    sets only those (plus the unindexed and `fixed` ones). A day's new score then rewrites one
+    index entry, not three. Each group is written by rowid, in rowid order (pages in order)."""
+    bits = np.zeros(len(s), dtype=np.int64)
+    for i, changed in enumerate(_changes(s, facts, indexed)):
+        bits |= changed.astype(np.int64) << i
+    fixed = fixed or {}
+    for pattern in np.unique(bits[rows]).tolist():
+        order = np.flatnonzero(rows & (bits == pattern))
+        order = order[np.argsort(rowids[order], kind="stable")]
+        columns = {col: key_ for i, (col, key_) in enumerate(indexed.items()) if pattern >> i & 1}
+        columns |= plain
+        sets = ", ".join(f"{col} = ?" for col in [*columns, *fixed])
+        values = [s[name].to_numpy()[order].tolist() for name in columns.values()]
+        values += [[value] * len(order) for value in fixed.values()]
+        conn.executemany(
+            f"UPDATE {table} SET {sets} WHERE {key} = ?",
+            zip(*values, rowids[order].tolist(), strict=True),
+        )
 
 
 #: A same-day rescore rewrites the day's blocks when more accounts than this share changed;

@@ -59,8 +59,8 @@ _FUTURE_SQL = (
 _ACCOUNTS_CACHED_SQL = (
     m._queries()["accounts"]
     .replace(
-        "FROM accounts a WHERE {where}",
-        "FROM accounts a LEFT JOIN score_facts f ON f.account_id = a.id WHERE {where}",
+        "WHERE {where}",
+        "LEFT JOIN score_facts f ON f.account_id = a.id WHERE {where}",
     )
     .replace(
         "SELECT id AS account_id,",
@@ -85,10 +85,12 @@ WHOLE_BOOK_SHARE = 0.25
 
 
 def cache_version() -> str:
-    """Changes whenever what is cached, or how it is computed, changes: old rows are dropped."""
+    """Changes whenever what is cached, or how it is computed, changes: old rows are dropped.
+    The accounts query is not part of it: its columns are read afresh, never cached here."""
+    history = sorted((name, sql) for name, sql in m._queries().items() if name != "accounts")
     text = repr((
-        CACHED_NUMBERS, CACHED_TEXTS, sorted(m._queries().items()), _FUTURE_SQL, GROUPS,
-        _GROUP_EXPIRY, _FUTURE_GROUPS, _STALE_GROUPS,
+        CACHED_NUMBERS, CACHED_TEXTS, history, _FUTURE_SQL, GROUPS, _GROUP_EXPIRY,
+        _FUTURE_GROUPS, _STALE_GROUPS,
     ))  # fmt: skip
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

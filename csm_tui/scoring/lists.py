@@ -86,7 +86,7 @@ def _need(period: Period | None, key: str) -> Period:
 def _accounts(book, where: str = "1", params: tuple = ()) -> pd.DataFrame:
     rows = book.query(
         "SELECT id, name, segment, owner, arr, health_score, health_band, status, start_date, "
-        "activated_on, renewal_date, onboarding_pct, seats, sponsor_engaged FROM accounts "
+        "activated_on, renewal_date, onboarding_pct, seats, sponsor_engaged FROM scored_accounts "
         f"WHERE {where}",
         params,
     )

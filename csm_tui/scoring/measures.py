@@ -97,7 +97,7 @@ SELECT id AS account_id, a.rowid AS account_rowid, status, segment, renewal_date
        CASE WHEN activated_on < :next THEN activated_on END AS activated_on,
        seats AS account_seats, onboarding_pct AS onboarding, sponsor_engaged AS sponsor,
        open_escalations AS escalations, {current}
-FROM accounts a WHERE {where}
+FROM accounts a LEFT JOIN account_health h ON h.account_rowid = a.rowid WHERE {where}
 """
 _USAGE_LATEST_SQL = """
 SELECT account_id, max(date) AS usage_date, seats AS usage_seats, active_users, dau,

@@ -148,7 +148,7 @@ def load_metric_data(book, since: date, until: date, today: date | None = None) 
                 conn,
                 "SELECT id, name, segment, tier, owner, arr, status, start_date, activated_on, "
                 "renewal_date, health_score, health_band, substr(updated_at, 1, 10) AS updated_on "
-                "FROM accounts",
+                "FROM scored_accounts",
             ),
             "renewals": _frame(
                 conn,

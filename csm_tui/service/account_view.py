@@ -74,7 +74,7 @@ class AccountView:
 def load_account(book: Book, account_id: str) -> AccountView:
     """Read one account and everything around it (one consistent snapshot)."""
     with book.read() as conn:
-        row = conn.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        row = conn.execute("SELECT * FROM scored_accounts WHERE id = ?", (account_id,)).fetchone()
         if row is None:
             raise NotFound(f"no account has the id {account_id!r} (was it deleted?)")
         facts = dict(row)

@@ -326,7 +326,8 @@ def _system_event(conn: sqlite3.Connection, account: AccountRef, text: str) -> N
 # -- scores -------------------------------------------------------------------------------------
 def _score_before(conn: sqlite3.Connection, account_id: str) -> ScoreSummary:
     row = conn.execute(
-        "SELECT health_score, health_band, churn_prob FROM accounts WHERE id = ?", (account_id,)
+        "SELECT health_score, health_band, churn_prob FROM scored_accounts WHERE id = ?",
+        (account_id,),
     ).fetchone()
     rules = [
         r[0]

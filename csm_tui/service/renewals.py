@@ -80,7 +80,7 @@ _WINDOW = """
                a.churn_prob, a.risk_segment AS risk, r.csm_call AS call,
                coalesce(nullif(r.arr_before, 0), a.arr, 0) AS arr,
                coalesce(a.churn_prob, CASE a.health_band {rates} ELSE :unknown END) AS p
-        FROM {renewals} JOIN accounts a ON a.id = r.account_id
+        FROM {renewals} JOIN scored_accounts a ON a.id = r.account_id
         WHERE r.outcome IS NULL AND r.due_date >= :start AND r.due_date <= :end
           AND a.status != 'churned')
 """

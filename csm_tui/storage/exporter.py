@@ -107,7 +107,7 @@ def _health(book, kind: Kind, columns: list[str]) -> Export:
 def _accounts(book, kind: Kind) -> Export:
     columns = kind.columns + ["custom"]
     rows = []
-    for record in book.query(f"SELECT {', '.join(columns)} FROM accounts ORDER BY id"):  # noqa: S608
+    for record in book.query(f"SELECT {', '.join(columns)} FROM scored_accounts ORDER BY id"):  # noqa: S608
         row = dict(record)
         row["custom"] = json.loads(row["custom"] or "{}")
         rows.append(row)
@@ -121,7 +121,7 @@ def renewal_forecast(book, within: int) -> Export:
     records = book.query(
         "SELECT r.id, r.account_id, a.name AS account_name, r.due_date, r.arr_before AS arr, "
         "a.health_score, a.health_band, a.churn_prob, r.csm_call FROM renewals r "
-        "JOIN accounts a ON a.id = r.account_id WHERE r.outcome IS NULL "
+        "JOIN scored_accounts a ON a.id = r.account_id WHERE r.outcome IS NULL "
         "AND r.due_date BETWEEN ? AND ? ORDER BY r.due_date, a.name",
         (start.isoformat(), end.isoformat()),
     )

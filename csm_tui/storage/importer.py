@@ -968,23 +968,36 @@ def _sync_current_scores(conn, planned: Planned) -> None:
         if snap is not None and snap["date"] == day:  # a row wins over its day's block
             updates.append((snap["score"], snap["band"], snap["churn_prob"], account))
     conn.executemany(
-        "UPDATE accounts SET health_score = ?, health_band = ?, "
-        "churn_prob = coalesce(?, churn_prob) WHERE id = ?",
-        updates,
+        "UPDATE accounts SET health_band = ?, churn_prob = coalesce(?, churn_prob) WHERE id = ?",
+        [(band, churn, account) for _, band, churn, account in updates],
     )
+    conn.executemany(_HEALTH_SCORE_SQL, [(score, account) for score, *_, account in updates])
 
 
 def _statements(planned: Planned) -> Iterator[tuple[str, list[tuple]]]:
     """(upsert SQL, parameter batch) for rows grouped by the columns they carry."""
     groups: dict[tuple[str, ...], list[dict]] = {}
+    scores: list[tuple] = []
     for row in planned.rows:
         _fill_defaults(planned.kind, row)
+        if planned.kind.name == "accounts" and "health_score" in row:
+            scores.append((row.pop("health_score"), row["id"]))
         groups.setdefault(tuple(row), []).append(row)
     for columns, rows in groups.items():
         sql = _upsert_sql(planned.kind, columns, planned.file_columns)
         for start in range(0, len(rows), BATCH_ROWS):
             batch = rows[start : start + BATCH_ROWS]
             yield sql, [tuple(_db_value(row[c]) for c in columns) for row in batch]
+    if "health_score" in planned.file_columns:
+        # the health score lives in `account_health` (schema v8), beside the account's row
+        for start in range(0, len(scores), BATCH_ROWS):
+            yield _HEALTH_SCORE_SQL, scores[start : start + BATCH_ROWS]
+
+
+_HEALTH_SCORE_SQL = (
+    "UPDATE account_health SET health_score = ? "
+    "WHERE account_rowid = (SELECT rowid FROM accounts WHERE id = ?)"
+)
 
 
 def _fill_defaults(kind: Kind, row: dict) -> None:

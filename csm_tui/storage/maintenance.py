@@ -113,6 +113,7 @@ def check_book(path: Path) -> CheckReport:
                 _check_integrity(conn, report)
             if report.ok:
                 _check_foreign_keys(conn, report)
+                _check_current_scores(conn, report)
                 _count_accounts(conn, report)
         if report.ok:
             _check_search_index(path, report)
@@ -167,6 +168,36 @@ def _check_foreign_keys(conn: sqlite3.Connection, report: CheckReport) -> None:
     report.checks.append(("Foreign keys", f"{sum(counts.values()):,} orphaned row(s)"))
     for (table, parent), n in sorted(counts.items()):
         report.problems.append(f"foreign keys: {n:,} row(s) in {table} refer to a missing {parent}")
+
+
+#: Each account's row in `account_health` (schema v8): missing, orphaned, or copies of its
+#: status and band out of step (another tool writing with the triggers dropped, say).
+_CURRENT_SCORES_SQL = """
+SELECT (SELECT count(*) FROM accounts a
+        WHERE NOT EXISTS (SELECT 1 FROM account_health h WHERE h.account_rowid = a.rowid)),
+       (SELECT count(*) FROM account_health h
+        WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.rowid = h.account_rowid)),
+       (SELECT count(*) FROM accounts a JOIN account_health h ON h.account_rowid = a.rowid
+        WHERE h.sort_status IS NOT a.status OR h.sort_band IS NOT a.health_band)
+"""
+
+
+def _check_current_scores(conn: sqlite3.Connection, report: CheckReport) -> None:
+    """Every account has one current-health row, and its copies agree with the account."""
+    if report.schema_version < 8:
+        return  # the upgrade builds the table from the accounts
+    missing, orphaned, stale = conn.execute(_CURRENT_SCORES_SQL).fetchone()
+    if not (missing or orphaned or stale):
+        report.checks.append(("Current scores", "ok"))
+        return
+    report.checks.append(("Current scores", "out of step with the accounts"))
+    for n, what in (
+        (missing, "account(s) without a current health row"),
+        (orphaned, "current health row(s) of no account"),
+        (stale, "current health row(s) whose status or band differ from the account's"),
+    ):
+        if n:
+            report.problems.append(f"current scores: {n:,} {what}")
 
 
 def _count_accounts(conn: sqlite3.Connection, report: CheckReport) -> None:

@@ -2,7 +2,9 @@
 
 Opening an older file migrates it in one transaction; a file from a newer csm is refused.
 Columns prefixed `health_`/`churn_`/`risk_` on `accounts` are the current scores, denormalised
-so the portfolio table reads one indexed table a window at a time.
+so the portfolio table reads one indexed table a window at a time. Since v8 the scores that move
+every day (the health score, its 7- and 30-day changes, when it was scored) live in the narrow
+`account_health` table instead; the view `scored_accounts` shows an account with all of them.
 """
 
 from __future__ import annotations
@@ -402,6 +404,29 @@ CREATE INDEX tickets_account
 """
 
 
+_REALIGN_HEALTH = (
+    """DELETE FROM account_health WHERE NOT EXISTS
+        (SELECT 1 FROM accounts a WHERE a.rowid = account_health.account_rowid)""",
+    """INSERT INTO account_health (account_rowid, sort_status, sort_band)
+        SELECT rowid, status, health_band FROM accounts a WHERE NOT EXISTS
+        (SELECT 1 FROM account_health h WHERE h.account_rowid = a.rowid)""",
+    """UPDATE account_health AS h SET sort_status = a.status, sort_band = a.health_band
+        FROM accounts a WHERE a.rowid = h.account_rowid
+        AND (h.sort_status IS NOT a.status OR h.sort_band IS NOT a.health_band)""",
+)
+
+
+def realign_account_health(conn: sqlite3.Connection) -> int:
+    """Give every account exactly one `account_health` row with its status and band, whatever
+    wrote the file (rowids renumbered with no trigger, triggers dropped by another tool);
+    return how many rows changed. Scores a row kept from another account are corrected by the
+    full rescore that follows (it compares every account's new scores with the stored)."""
+    before = conn.total_changes
+    for statement in _REALIGN_HEALTH:
+        conn.execute(statement)
+    return conn.total_changes - before
+
+
 @contextmanager
 def lifted_trigger(conn: sqlite3.Connection, name: str) -> Iterator[None]:
     """Inside the caller's write transaction: drop trigger `name`, then create it again from
@@ -419,8 +444,69 @@ def lifted_trigger(conn: sqlite3.Connection, name: str) -> Iterator[None]:
     conn.execute(row[0])
 
 
+#: The current scores that live in `account_health` (v8), not on `accounts`.
+HEALTH_COLUMNS = ("health_score", "health_delta_7", "health_delta_30")
+#: The current scores still on `accounts` (v8).
+ACCOUNT_SCORE_COLUMNS = tuple(c for c in SCORE_COLUMNS if c not in HEALTH_COLUMNS)
+
+V8 = f"""
+-- The scores that move every day in their own narrow table. A new day moves ~44 % of a
+-- million health scores (days-since measures); on the wide accounts rows (~16 to a page)
+-- that rewrote nearly every page of the table, ~300 MB of WAL and ~4 s a day at 1M, where
+-- this table's ~80 rows a page take ~85 MB and ~1.5 s. Keyed by the account's rowid (the
+-- rowid `accounts_fts` keys on too); status and band are copies, kept by triggers, so the
+-- portfolio's health order (active accounts by score, band filters) reads this index alone.
+DROP TRIGGER accounts_scores_dirty;
+DROP INDEX accounts_health;
+CREATE TABLE account_health (
+    account_rowid INTEGER PRIMARY KEY,      -- accounts.rowid
+    sort_status TEXT NOT NULL,              -- accounts.status (copy)
+    sort_band TEXT,                         -- accounts.health_band (copy)
+    health_score REAL,
+    health_delta_7 REAL,
+    health_delta_30 REAL,
+    scored_at TEXT
+);
+INSERT INTO account_health
+    SELECT rowid, status, health_band, health_score, health_delta_7, health_delta_30, scored_at
+    FROM accounts;
+ALTER TABLE accounts DROP COLUMN health_score;
+ALTER TABLE accounts DROP COLUMN health_delta_7;
+ALTER TABLE accounts DROP COLUMN health_delta_30;
+ALTER TABLE accounts DROP COLUMN scored_at;
+CREATE INDEX account_health_order ON account_health(sort_status, health_score, sort_band);
+CREATE TRIGGER accounts_health_ai AFTER INSERT ON accounts BEGIN
+    INSERT OR REPLACE INTO account_health (account_rowid, sort_status, sort_band)
+    VALUES (new.rowid, new.status, new.health_band);
+END;
+CREATE TRIGGER accounts_health_au AFTER UPDATE OF status, health_band ON accounts BEGIN
+    UPDATE account_health SET sort_status = new.status, sort_band = new.health_band
+    WHERE account_rowid = new.rowid;
+END;
+CREATE TRIGGER accounts_health_ad AFTER DELETE ON accounts BEGIN
+    DELETE FROM account_health WHERE account_rowid = old.rowid;
+END;
+-- score columns written by anyone but the full rescore itself (see v4): both tables
+CREATE TRIGGER accounts_scores_dirty
+AFTER UPDATE OF {", ".join(ACCOUNT_SCORE_COLUMNS)} ON accounts BEGIN
+    INSERT OR IGNORE INTO score_dirty (account_id) VALUES (new.id);
+END;
+CREATE TRIGGER account_health_dirty AFTER UPDATE OF {", ".join(HEALTH_COLUMNS)} ON account_health
+BEGIN
+    INSERT OR IGNORE INTO score_dirty (account_id)
+    SELECT id FROM accounts WHERE rowid = new.account_rowid;
+END;
+-- an account with every current score, for readers (the scoring engine writes the tables)
+-- (`sort_*`: what the health order filters and orders on, see `service/portfolio.py`)
+CREATE VIEW scored_accounts AS
+    SELECT a.rowid AS rowid, a.*, h.health_score, h.health_delta_7, h.health_delta_30,
+           h.scored_at, h.sort_status, h.sort_band, h.account_rowid AS sort_rowid
+    FROM accounts a LEFT JOIN account_health h ON h.account_rowid = a.rowid;
+"""
+
+
 #: Ordered migrations: MIGRATIONS[i] takes a file from user_version i to i + 1.
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7]
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from itertools import count
 
+from tests.accounts import insert_accounts
+
 _ids = count(1)
 
 
 def add_account(conn, id: str, name: str, **fields) -> str:  # noqa: A002 - column name
     """Insert an account; `fields` are accounts columns (arr, segment, start_date, …)."""
-    columns = {"id": id, "name": name, **fields}
-    names = ", ".join(columns)
-    marks = ", ".join("?" for _ in columns)
-    conn.execute(f"INSERT INTO accounts ({names}) VALUES ({marks})", tuple(columns.values()))
+    insert_accounts(conn, [{"id": id, "name": name, **fields}])
     return id
 
 

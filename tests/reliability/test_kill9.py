@@ -173,7 +173,7 @@ def test_kill9_during_full_rescores_leaves_all_or_nothing(tmp_path):
     done = run_csm("score", "--db", str(full))
     whole_run = time.monotonic() - started
     assert done.returncode == 0, done.stderr
-    scored_sql = "SELECT count(*) FROM accounts WHERE scored_at IS NOT NULL"
+    scored_sql = "SELECT count(*) FROM scored_accounts WHERE scored_at IS NOT NULL"
     # today's snapshots: the full rescore's blocks (plus any single rows)
     health_sql = (
         "SELECT (SELECT coalesce(sum(json_array_length(ids)), 0) FROM health_blocks "

@@ -36,7 +36,7 @@ def _account_with_objectives(book) -> str:
 
 def test_qbr_contains_the_accounts_real_figures(demo_book) -> None:
     aid = _account_with_objectives(demo_book)
-    account = demo_book.query("SELECT * FROM accounts WHERE id = ?", (aid,))[0]
+    account = demo_book.query("SELECT * FROM scored_accounts WHERE id = ?", (aid,))[0]
     usage = demo_book.query(
         "SELECT * FROM usage WHERE account_id = ? ORDER BY date DESC LIMIT 1", (aid,)
     )[0]

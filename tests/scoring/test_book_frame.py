@@ -19,6 +19,8 @@ from tests.scoring.conftest import TODAY
 from tests.scoring.synth import build as build_synth
 
 SCORES = ", ".join(CURRENT_COLUMNS)
+#: The `account_health` row of the account given as the parameter (schema v8).
+_OF_X = "account_rowid = (SELECT rowid FROM accounts WHERE id = ?)"
 
 
 @pytest.fixture
@@ -84,12 +86,15 @@ def test_a_full_rescore_stores_the_frame_and_leaves_nothing_dirty(synth) -> None
     assert len(frame["account_id"]) == 200
     assert synth.scalar("SELECT count(*) FROM score_dirty") == 0
     trigger = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?"
-    assert synth.scalar(trigger, (book_frame.SCORES_TRIGGER,)) == 1  # lifted, then restored
+    for name in (book_frame.SCORES_TRIGGER, book_frame.HEALTH_TRIGGER):
+        assert synth.scalar(trigger, (name,)) == 1  # lifted, then restored
     # the frame's score columns are what the rescore wrote (its own writes mark nothing)
     stored = pd.DataFrame(
         {c: frame[f"current_{c}"] for c in CURRENT_COLUMNS}, index=frame["account_id"]
     )
-    table = pd.read_sql_query(f"SELECT id, {SCORES} FROM accounts", synth.conn, index_col="id")
+    table = pd.read_sql_query(
+        f"SELECT id, {SCORES} FROM scored_accounts", synth.conn, index_col="id"
+    )
     text = {"health_band", "risk_segment", "last_touch_at"}
     table = table.astype({c: float for c in CURRENT_COLUMNS if c not in text})
     pd.testing.assert_frame_equal(
@@ -107,7 +112,8 @@ EDITS = {
     "usage row": ("INSERT OR REPLACE INTO usage (account_id, date, active_users, mau) VALUES (?, ?, 3, 9)",
                   (X, TODAY.isoformat()), {X}),
     "input column": ("UPDATE accounts SET seats = coalesce(seats, 0) + 7 WHERE id = ?", (X,), {X}),
-    "score column": ("UPDATE accounts SET health_score = 1.5 WHERE id = ?", (X,), {X}),
+    "score column": ("UPDATE accounts SET churn_prob = 0.5 WHERE id = ?", (X,), {X}),
+    "health score": (f"UPDATE account_health SET health_score = 1.5 WHERE {_OF_X}", (X,), {X}),
     "account deleted": ("DELETE FROM accounts WHERE id = ?", (X,), {X}),
     "account added": ("INSERT INTO accounts (id, name, arr) VALUES ('NEW-1', 'New One', 5)", (),
                       {"NEW-1"}),
@@ -140,11 +146,20 @@ def test_a_renamed_account_is_read_again_under_both_ids(synth, reads) -> None:
     assert reads[0] is not None and {"NEW-2", "NEW-3"} <= reads[0]
 
 
-def test_a_score_column_written_behind_csm_is_corrected_by_the_next_rescore(synth) -> None:
-    right = synth.scalar("SELECT health_score FROM accounts WHERE id = ?", (X,))
-    _elsewhere(synth, "UPDATE accounts SET health_score = 1.5 WHERE id = ?", (X,))
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"UPDATE account_health SET health_score = 1.5 WHERE {_OF_X}",
+        "UPDATE accounts SET health_band = 'x' WHERE id = ?",
+    ],
+    ids=["health score", "band"],
+)
+def test_a_score_column_written_behind_csm_is_corrected_by_the_next_rescore(synth, sql) -> None:
+    scores = "SELECT health_score, health_band, sort_band FROM scored_accounts WHERE id = ?"
+    right = synth.query(scores, (X,))[0]
+    _elsewhere(synth, sql, (X,))
     rescore_all(synth)
-    assert synth.scalar("SELECT health_score FROM accounts WHERE id = ?", (X,)) == right
+    assert tuple(synth.query(scores, (X,))[0]) == tuple(right)
 
 
 def test_the_next_day_reads_only_what_expires_and_equals_fresh(synth, reads, refreshed) -> None:
@@ -198,7 +213,12 @@ def test_renumbered_rows_are_never_taken_for_others(synth, reads) -> None:
     rescore writes each account's scores to its own row."""
     _elsewhere(synth, "DELETE FROM accounts WHERE id = 'A0000003'")
     rescore_all(synth)
-    _elsewhere(synth, "UPDATE accounts SET health_score = -1, health_band = 'x'")
+    right = {
+        r[0]: tuple(r[1:])
+        for r in synth.query("SELECT id, health_score, health_band FROM scored_accounts")
+    }
+    _elsewhere(synth, "UPDATE account_health SET health_score = -1")
+    _elsewhere(synth, "UPDATE accounts SET health_band = 'x'")
     with synth.write(durable=False) as conn:  # compact the rowids, firing no trigger
         conn.execute("UPDATE accounts SET rowid = rowid - 1 WHERE rowid > 3")
         conn.execute("DELETE FROM score_dirty")
@@ -207,6 +227,23 @@ def test_renumbered_rows_are_never_taken_for_others(synth, reads) -> None:
     assert reads[0] is None  # the frame could not be shown current: the whole book
     rescore_all(synth)
     assert synth.scalar("SELECT count(*) FROM accounts WHERE health_band = 'x'") == 0
+    # each account's current health row is its own again: scores, and the copies of status
+    # and band the health order reads
+    now = {
+        r[0]: tuple(r[1:])
+        for r in synth.query("SELECT id, health_score, health_band FROM scored_accounts")
+    }
+    assert now == right
+    assert (
+        synth.query(
+            "SELECT a.id FROM accounts a LEFT JOIN account_health h ON h.account_rowid = a.rowid "
+            "WHERE h.sort_status IS NOT a.status OR h.sort_band IS NOT a.health_band"
+        )
+        == []
+    )
+    assert synth.scalar("SELECT count(*) FROM account_health") == synth.scalar(
+        "SELECT count(*) FROM accounts"
+    )
 
 
 def test_text_the_frame_cannot_hold_leaves_no_frame(synth, reads) -> None:
@@ -261,8 +298,9 @@ def test_a_failed_rescore_keeps_the_score_trigger(synth, monkeypatch) -> None:
     with pytest.raises(RuntimeError):
         rescore_all(synth, today=TODAY + timedelta(days=1))
     trigger = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?"
-    assert synth.scalar(trigger, (book_frame.SCORES_TRIGGER,)) == 1
-    _elsewhere(synth, "UPDATE accounts SET health_score = 2.5 WHERE id = ?", (X,))
+    for name in (book_frame.SCORES_TRIGGER, book_frame.HEALTH_TRIGGER):
+        assert synth.scalar(trigger, (name,)) == 1
+    _elsewhere(synth, f"UPDATE account_health SET health_score = 2.5 WHERE {_OF_X}", (X,))
     assert synth.scalar("SELECT count(*) FROM score_dirty WHERE account_id = ?", (X,)) == 1
 
 

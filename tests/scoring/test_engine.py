@@ -40,7 +40,7 @@ def test_rescore_writes_the_account_and_one_health_row_per_day(book, build):
     assert rows[0]["score"] == second.score == first.score
     points = json.loads(rows[0]["explain"])["points"]
     assert sum(v for v in points.values() if v is not None) == pytest.approx(second.score, abs=0.05)
-    acc = book.query("SELECT * FROM accounts WHERE id = 'ACC-1'")[0]
+    acc = book.query("SELECT * FROM scored_accounts WHERE id = 'ACC-1'")[0]
     assert (acc["health_score"], acc["health_band"]) == (second.score, "green")
     assert acc["risk_segment"] == "low" and acc["churn_prob"] is None
     assert acc["last_touch_at"] == day(3) + "T10:00:00"
@@ -59,7 +59,7 @@ def test_insufficient_data_is_stored_as_such(book, build):
     build.account("ACC-1", seats=None)
     result = rescore(book)
     assert result.score is None and result.band == "insufficient"
-    row = book.query("SELECT health_score, health_band, risk_segment FROM accounts")[0]
+    row = book.query("SELECT health_score, health_band, risk_segment FROM scored_accounts")[0]
     assert tuple(row) == (None, "insufficient", None)
 
 
@@ -78,7 +78,7 @@ def test_deltas_and_movers_against_past_snapshots(book, build):
     assert result.delta_7 == pytest.approx(-6)
     assert result.delta_30 == pytest.approx(4)
     assert result.movers[0] == ("Days since last touch", pytest.approx(-6))
-    row = book.query("SELECT health_delta_7, health_delta_30 FROM accounts")[0]
+    row = book.query("SELECT health_delta_7, health_delta_30 FROM scored_accounts")[0]
     assert tuple(row) == (pytest.approx(-6), pytest.approx(4))
 
 
@@ -103,7 +103,7 @@ def test_full_rescore_agrees_with_single_account_rescores(synth):
     assert summary.accounts == 150 and sum(summary.bands.values()) == 150
     stored = {
         r[0]: (r[1], r[2])
-        for r in synth.query("SELECT id, health_score, health_band FROM accounts")
+        for r in synth.query("SELECT id, health_score, health_band FROM scored_accounts")
     }
     explain = {s["account_id"]: s["explain"] for s in snapshots(synth)}
     for account_id in list(stored)[::5]:
@@ -127,10 +127,10 @@ def test_history_only_backfill_is_point_in_time_and_writes_nothing_else(synth):
     past = TODAY - timedelta(days=60)
     summary = rescore_all(synth, today=past, history_only=True)
     assert synth.scalar("SELECT count(*) FROM alerts") == 0
-    assert synth.scalar("SELECT count(*) FROM accounts WHERE scored_at IS NOT NULL") == 0
+    assert synth.scalar("SELECT count(*) FROM scored_accounts WHERE scored_at IS NOT NULL") == 0
     assert {s["date"] for s in snapshots(synth)} == {past.isoformat()}
     started_later = synth.scalar(
-        "SELECT count(*) FROM accounts WHERE start_date > ?", (past.isoformat(),)
+        "SELECT count(*) FROM scored_accounts WHERE start_date > ?", (past.isoformat(),)
     )
     assert summary.accounts == 150 - started_later
     facts = measures_frame(synth.conn, past)
@@ -155,7 +155,7 @@ def test_full_rescore_deltas_use_the_backfilled_history(synth):
     }
     rows = [
         (r[1] - week_ago[r[0]], r[2])
-        for r in synth.query("SELECT id, health_score, health_delta_7 FROM accounts")
+        for r in synth.query("SELECT id, health_score, health_delta_7 FROM scored_accounts")
         if r[1] is not None and r[0] in week_ago
     ]
     assert rows and all(r[1] == pytest.approx(r[0], abs=0.01) for r in rows)
@@ -164,18 +164,20 @@ def test_full_rescore_deltas_use_the_backfilled_history(synth):
 def test_top_decile_and_expansion_flags(synth):
     rescore_all(synth)
     scored = synth.scalar(
-        "SELECT count(*) FROM accounts WHERE status != 'churned' AND health_score IS NOT NULL"
+        "SELECT count(*) FROM scored_accounts WHERE status != 'churned' AND health_score IS NOT NULL"
     )
-    flagged = synth.query("SELECT health_score FROM accounts WHERE risk_top10 = 1")
+    flagged = synth.query("SELECT health_score FROM scored_accounts WHERE risk_top10 = 1")
     assert math.ceil(scored * 0.1) <= len(flagged) <= math.ceil(scored * 0.1) + 3
     cut = json.loads(synth.scalar("SELECT value FROM meta WHERE key = 'risk_top10_threshold'"))
     assert cut["by"] == "score"
     assert all(r[0] <= cut["value"] for r in flagged)
     worst = synth.scalar(
-        "SELECT id FROM accounts WHERE risk_top10 = 1 ORDER BY health_score LIMIT 1"
+        "SELECT id FROM scored_accounts WHERE risk_top10 = 1 ORDER BY health_score LIMIT 1"
     )
     assert rescore(synth, worst).risk_top10 is True
-    for row in synth.query("SELECT id, health_band FROM accounts WHERE expansion_candidate = 1"):
+    for row in synth.query(
+        "SELECT id, health_band FROM scored_accounts WHERE expansion_candidate = 1"
+    ):
         assert row[1] == "green"
 
 
@@ -198,7 +200,9 @@ def test_churn_model_probabilities_and_segments(synth, monkeypatch):
     )
     summary = rescore_all(synth)
     assert summary.churn_model == "model"
-    row = synth.query("SELECT churn_prob, risk_segment FROM accounts WHERE id = 'A0000017'")[0]
+    row = synth.query("SELECT churn_prob, risk_segment FROM scored_accounts WHERE id = 'A0000017'")[
+        0
+    ]
     assert tuple(row) == (pytest.approx(0.7), "high")
     assert rescore(synth, "A0000013").risk_segment == "medium"
     assert rescore(synth, "A0000011").churn_prob == pytest.approx(0.1)
@@ -214,7 +218,7 @@ def test_model_that_refuses_falls_back_to_the_band(synth, monkeypatch):
     monkeypatch.setattr(engine, "_churn_model", lambda conn: (Refusing(), "model"))
     summary = rescore_all(synth)
     assert "features changed" in summary.churn_model
-    rows = synth.query("SELECT health_band, risk_segment, churn_prob FROM accounts")
+    rows = synth.query("SELECT health_band, risk_segment, churn_prob FROM scored_accounts")
     for band, risk, prob in rows:
         assert prob is None and risk == engine.BAND_RISK.get(band)
 
@@ -239,7 +243,7 @@ def test_full_rescore_compares_bands_with_each_accounts_own_week_old_snapshot(sy
     rank = {"red": 0, "yellow": 1, "green": 2}
     then = {s["account_id"]: s["band"] for s in snapshots(synth) if s["date"] == week.isoformat()}
     rescore_all(synth)
-    now = synth.query("SELECT id, health_band, status FROM accounts")
+    now = synth.query("SELECT id, health_band, status FROM scored_accounts")
     expected = {
         r["id"]
         for r in now

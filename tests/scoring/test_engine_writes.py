@@ -9,13 +9,23 @@ import pytest
 
 from csm_tui.scoring.engine import rescore_all
 from csm_tui.scoring.measures import CURRENT_COLUMNS
+from csm_tui.storage.schema import HEALTH_COLUMNS
 from tests.scoring.conftest import TODAY
 from tests.scoring.synth import build as build_synth
 
 SCORES = ", ".join(CURRENT_COLUMNS)
-_BLANK = """UPDATE accounts SET health_score = NULL, health_band = NULL, health_delta_7 = NULL,
-    health_delta_30 = NULL, churn_prob = NULL, risk_segment = NULL, risk_top10 = 0,
-    expansion_candidate = 0, last_touch_at = NULL, scored_at = NULL"""
+_BLANK = (
+    """UPDATE accounts SET health_band = NULL, churn_prob = NULL, risk_segment = NULL,
+    risk_top10 = 0, expansion_candidate = 0, last_touch_at = NULL""",
+    """UPDATE account_health SET health_score = NULL, health_delta_7 = NULL,
+    health_delta_30 = NULL, scored_at = NULL""",
+)
+#: Each UPDATE of an `accounts` row, logged (a temp trigger: this connection's writes only).
+_LOG_ACCOUNT_UPDATES = (
+    "CREATE TEMP TABLE IF NOT EXISTS updated (id TEXT)",
+    "CREATE TEMP TRIGGER IF NOT EXISTS log_updates AFTER UPDATE ON accounts "
+    "BEGIN INSERT INTO updated VALUES (new.id); END",
+)
 
 
 @pytest.fixture
@@ -25,7 +35,7 @@ def synth(book):
 
 
 def _scores(book) -> dict[str, tuple]:
-    return {r[0]: tuple(r[1:]) for r in book.query(f"SELECT id, {SCORES} FROM accounts")}
+    return {r[0]: tuple(r[1:]) for r in book.query(f"SELECT id, {SCORES} FROM scored_accounts")}
 
 
 def _change_inputs(book) -> None:
@@ -40,14 +50,14 @@ def _change_inputs(book) -> None:
             "(SELECT account_id, max(date) FROM usage GROUP BY account_id LIMIT 40)"
         )
         # stored columns that disagree with the data: the next full rescore must correct them
-        conn.execute("UPDATE accounts SET health_score = 1, risk_top10 = 1 WHERE rowid % 13 = 0")
+        conn.execute("UPDATE accounts SET risk_top10 = 1 WHERE rowid % 13 = 0")
+        conn.execute("UPDATE account_health SET health_score = 1 WHERE account_rowid % 13 = 0")
         conn.execute(
             "UPDATE accounts SET health_band = NULL, last_touch_at = '' WHERE rowid % 17 = 0"
         )
         conn.execute("UPDATE accounts SET last_touch_at = '' WHERE last_touch_at IS NULL")
-        conn.execute(
-            "UPDATE accounts SET health_delta_7 = 99, risk_segment = NULL WHERE rowid % 19 = 0"
-        )
+        conn.execute("UPDATE accounts SET risk_segment = NULL WHERE rowid % 19 = 0")
+        conn.execute("UPDATE account_health SET health_delta_7 = 99 WHERE account_rowid % 19 = 0")
 
 
 def test_incremental_full_rescores_equal_a_rescore_from_scratch(synth):
@@ -57,27 +67,58 @@ def test_incremental_full_rescores_equal_a_rescore_from_scratch(synth):
     rescore_all(synth)
     incremental = _scores(synth)
     with synth.write() as conn:
-        conn.execute(_BLANK)
+        for statement in _BLANK:
+            conn.execute(statement)
     rescore_all(synth)
     scratch = _scores(synth)
     assert incremental == scratch
-    assert synth.scalar("SELECT count(*) FROM accounts WHERE scored_at IS NULL") == 0
+    assert synth.scalar("SELECT count(*) FROM scored_accounts WHERE scored_at IS NULL") == 0
 
 
 def test_unchanged_accounts_are_not_rewritten(synth):
     rescore_all(synth)
     with synth.write() as conn:
-        conn.execute("UPDATE accounts SET scored_at = 'before'")
+        conn.execute("UPDATE account_health SET scored_at = 'before'")
+    for statement in _LOG_ACCOUNT_UPDATES:
+        synth.conn.execute(statement)
     rescore_all(synth)  # same day, same data: nothing to write
-    assert synth.scalar("SELECT count(*) FROM accounts WHERE scored_at != 'before'") == 0
+    assert synth.scalar("SELECT count(*) FROM scored_accounts WHERE scored_at != 'before'") == 0
+    assert synth.scalar("SELECT count(*) FROM updated") == 0
     with synth.write() as conn:
         conn.execute("UPDATE accounts SET open_escalations = 5 WHERE id = 'A0000007'")
+        conn.execute("DELETE FROM updated")
     before = _scores(synth)
     rescore_all(synth)
     after = _scores(synth)
-    rewritten = {r[0] for r in synth.query("SELECT id FROM accounts WHERE scored_at != 'before'")}
+    rewritten = {
+        r[0] for r in synth.query("SELECT id FROM scored_accounts WHERE scored_at != 'before'")
+    }
     assert "A0000007" in rewritten
     assert rewritten == {k for k in after if after[k] != before[k]}
+    # an accounts row is rewritten only when one of its own score columns moved
+    updated = {r[0] for r in synth.query("SELECT id FROM updated")}
+    assert updated == {k for k in after if _accounts_part(after[k]) != _accounts_part(before[k])}
+
+
+def _accounts_part(scores: tuple) -> tuple:
+    """The score columns kept on `accounts` (not in `account_health`), in `SCORES` order."""
+    return tuple(v for c, v in zip(CURRENT_COLUMNS, scores, strict=True) if c not in HEALTH_COLUMNS)
+
+
+def test_a_new_day_that_moves_only_health_scores_leaves_the_accounts_rows_alone(synth):
+    """The next day's rescore moves most health scores (days-since measures) and almost no
+    band: the wide accounts rows stay as they are, the narrow health rows take the change."""
+    rescore_all(synth)
+    before = _scores(synth)
+    for statement in _LOG_ACCOUNT_UPDATES:
+        synth.conn.execute(statement)
+    rescore_all(synth, today=TODAY + timedelta(days=1))
+    after = _scores(synth)
+    health_moved = {k for k in after if after[k][0] != before[k][0]}
+    assert len(health_moved) > 30  # the day moved many scores
+    updated = {r[0] for r in synth.query("SELECT id FROM updated")}
+    assert updated == {k for k in after if _accounts_part(after[k]) != _accounts_part(before[k])}
+    assert len(updated) < len(health_moved)
 
 
 @pytest.mark.parametrize("rows", [0, 1, 2, 7])
@@ -127,7 +168,9 @@ def test_snapshots_written_in_id_order_stay_with_their_accounts(synth) -> None:
         snaps = {s["account_id"]: s for s in all_snapshots(conn) if s["date"] == TODAY.isoformat()}
     rows = [
         (a, score, band, snaps[a]["score"], snaps[a]["band"], snaps[a]["explain"])
-        for a, score, band in synth.query("SELECT id, health_score, health_band FROM accounts")
+        for a, score, band in synth.query(
+            "SELECT id, health_score, health_band FROM scored_accounts"
+        )
     ]
     assert len(rows) == len(snaps) == 300
     for account, score, band, h_score, h_band, explain in rows:

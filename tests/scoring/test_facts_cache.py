@@ -29,7 +29,7 @@ from csm_tui.scoring.facts_cache import SEP
 from csm_tui.scoring.measures import CURRENT_COLUMNS, measures_frame
 from csm_tui.storage.db import Book, open_book
 from csm_tui.storage.history import SNAPSHOT_COLUMNS, all_snapshots
-from csm_tui.storage.schema import ACCOUNT_INPUT_COLUMNS
+from csm_tui.storage.schema import ACCOUNT_INPUT_COLUMNS, HEALTH_COLUMNS
 from tests.conftest import TEST_TODAY
 from tests.model.synthbook import make_book
 from tests.scoring.synth import TODAY
@@ -396,6 +396,8 @@ NOT_INPUT = {
     "risk_segment": "'high'", "risk_top10": "1", "expansion_candidate": "1",
     "last_touch_at": "'2001-01-01'", "scored_at": "'x'", "name": "'Renamed'",
 }  # fmt: skip
+#: Those of them kept in `account_health` (schema v8), not on `accounts`.
+IN_ACCOUNT_HEALTH = {*HEALTH_COLUMNS, "scored_at"}
 
 
 def _edit_then_check(book: Book, sql: str, dropped_keys: str) -> None:
@@ -446,7 +448,14 @@ def test_score_columns_keep_the_cached_row(edge_book: Book, column: str) -> None
     with edge_book.write(durable=False) as conn:
         _same(conn, TODAY)
         x, _ = _rich_accounts(conn)
-        conn.execute(f"UPDATE accounts SET {column} = {NOT_INPUT[column]} WHERE id = ?", (x,))
+        if column in IN_ACCOUNT_HEALTH:
+            sql = (
+                f"UPDATE account_health SET {column} = {NOT_INPUT[column]} "
+                "WHERE account_rowid = (SELECT rowid FROM accounts WHERE id = ?)"
+            )
+        else:
+            sql = f"UPDATE accounts SET {column} = {NOT_INPUT[column]} WHERE id = ?"
+        assert conn.execute(sql, (x,)).rowcount == 1
         assert x in _rows(conn)
         assert _same(conn, TODAY).all()
 
@@ -674,7 +683,7 @@ SCORES = ", ".join(CURRENT_COLUMNS)
 
 def _scores(book: Book) -> dict[str, tuple]:
     """Every account's score columns (not `scored_at`)."""
-    return {r[0]: tuple(r[1:]) for r in book.query(f"SELECT id, {SCORES} FROM accounts")}
+    return {r[0]: tuple(r[1:]) for r in book.query(f"SELECT id, {SCORES} FROM scored_accounts")}
 
 
 def _health(book: Book, day: date) -> dict[str, tuple]:
@@ -847,10 +856,10 @@ def test_an_account_replaced_by_another_tool_is_rescored_the_same_day(model_book
     replaces an account row with INSERT OR REPLACE and new input values: the same-day rescore
     writes today's health row to match the account's new score."""
     target = model_book.scalar(
-        "SELECT id FROM accounts WHERE status = 'active' AND health_score IS NOT NULL "
+        "SELECT id FROM scored_accounts WHERE status = 'active' AND health_score IS NOT NULL "
         "AND onboarding_pct IS NULL ORDER BY id"
     )
-    old = model_book.scalar("SELECT health_score FROM accounts WHERE id = ?", (target,))
+    old = model_book.scalar("SELECT health_score FROM scored_accounts WHERE id = ?", (target,))
     columns = [r[1] for r in model_book.query("PRAGMA table_info(accounts)")]
     values = ", ".join(
         {"onboarding_pct": "0", "sponsor_engaged": "0", "open_escalations": "5"}.get(c, c)
@@ -867,10 +876,14 @@ def test_an_account_replaced_by_another_tool_is_rescored_the_same_day(model_book
         other.close()
     rescore_all(model_book)
     score, band = model_book.query(
-        "SELECT health_score, health_band FROM accounts WHERE id = ?", (target,)
+        "SELECT health_score, health_band FROM scored_accounts WHERE id = ?", (target,)
     )[0]
     assert score != old
     assert _health(model_book, TODAY)[target][:2] == (score, band)
+    # the replaced row's current-health row (left behind: no delete trigger ran) is gone
+    assert model_book.scalar("SELECT count(*) FROM account_health") == model_book.scalar(
+        "SELECT count(*) FROM accounts"
+    )
 
 
 def test_score_columns_edited_behind_csm_are_corrected_the_same_day(
@@ -884,8 +897,11 @@ def test_score_columns_edited_behind_csm_are_corrected_the_same_day(
     )
     with model_book.write() as conn:
         conn.execute(
-            "UPDATE accounts SET churn_prob = 0.99, risk_segment = 'high', health_score = 1 "
-            "WHERE id = ?",
+            "UPDATE accounts SET churn_prob = 0.99, risk_segment = 'high' WHERE id = ?", (target,)
+        )
+        conn.execute(
+            "UPDATE account_health SET health_score = 1 "
+            "WHERE account_rowid = (SELECT rowid FROM accounts WHERE id = ?)",
             (target,),
         )
     scratch = _from_scratch(model_book, tmp_path / "scratch")

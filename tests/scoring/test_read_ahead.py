@@ -56,7 +56,7 @@ def test_inside_a_callers_transaction_the_deltas_see_its_uncommitted_history(syn
         conn.execute(history.ROW_REPLACE, (account, week_ago, 0.0, "red", 0, 0, 0, 0, None, "{}"))
         rescore_all(synth)
     score, delta = synth.query(
-        "SELECT health_score, health_delta_7 FROM accounts WHERE id = ?", (account,)
+        "SELECT health_score, health_delta_7 FROM scored_accounts WHERE id = ?", (account,)
     )[0]
     assert score is not None and delta == pytest.approx(score, abs=0.05)
 

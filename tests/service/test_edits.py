@@ -246,7 +246,7 @@ def test_the_edit_is_rescored_and_the_result_says_so_in_words(seeded):
     result = update_account(seeded, A1, {"champion_left": "yes", "sponsor_left": "yes"})
     assert result.after is not None
     assert result.after.band in ("green", "yellow", "red", "insufficient")
-    stored = _row(seeded, "SELECT health_score, health_band FROM accounts WHERE id = ?", A1)
+    stored = _row(seeded, "SELECT health_score, health_band FROM scored_accounts WHERE id = ?", A1)
     assert (stored[0], stored[1]) == (result.after.score, result.after.band)
     assert result.summary().startswith("Health ")
     data = json.loads(json.dumps(result.to_dict(), default=str))

@@ -64,7 +64,7 @@ def test_import_writes_the_rows_then_rescores_the_book(book, good_csv) -> None:
     assert names == ["Acme Corp", "Beta Labs", "Gamma Inc"]
     assert outcome.result.new == 3 and not outcome.dry_run
     assert outcome.rescore is not None and outcome.rescore.accounts == 3
-    assert book.scalar("SELECT count(*) FROM accounts WHERE scored_at IS NULL") == 0
+    assert book.scalar("SELECT count(*) FROM scored_accounts WHERE scored_at IS NULL") == 0
     assert jobs.last_full_rescore(book)[:10] == TEST_TODAY
     assert rescoring.calls[0] == (0, 3) and rescoring.calls[-1] == (3, 3)
     assert "Imported 3 accounts (3 new, 0 updated)" in outcome.summary()

@@ -8,16 +8,18 @@ import pytest
 
 from csm_tui.errors import NotFound, ValidationError
 from csm_tui.service import plans
+from tests.accounts import set_health
 
 
 def _seed(book) -> None:
     """A red account renewing 2027-02-15 with a sponsor, a MAU-drop and a sev-1 alert."""
     with book.write() as conn:
         conn.execute(
-            "INSERT INTO accounts (id, name, arr, owner, health_band, health_score, churn_prob, "
-            "risk_segment, renewal_date) VALUES ('A1', 'Acme', 48000, 'Alex Morgan', 'red', 41, "
-            "NULL, 'high', '2027-02-15')"
+            "INSERT INTO accounts (id, name, arr, owner, health_band, churn_prob, risk_segment, "
+            "renewal_date) VALUES ('A1', 'Acme', 48000, 'Alex Morgan', 'red', NULL, 'high', "
+            "'2027-02-15')"
         )
+        set_health(conn, "A1", health_score=41)
         conn.execute(
             "INSERT INTO accounts (id, name, arr, health_band) VALUES ('A2', 'Beta', 10, 'green')"
         )

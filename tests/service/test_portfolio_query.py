@@ -17,6 +17,7 @@ from csm_tui.service.portfolio import (
     book_summary,
     find_accounts,
 )
+from tests.accounts import insert_accounts
 
 TODAY = date(2026, 11, 23)
 WORDS = ("North", "wind", "Blue", "peak", "Cedar", "Ridge", "Iron", "clad", "Summit", "Lake")
@@ -55,12 +56,8 @@ def _accounts(n: int, seed: int = 3) -> list[dict]:
 def filled(book):
     """A book with 300 varied accounts; returns (book, accounts as dicts)."""
     accounts = _accounts(300)
-    cols = list(accounts[0])
     with book.write() as conn:
-        conn.executemany(
-            f"INSERT INTO accounts ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [tuple(a[c] for c in cols) for a in accounts],
-        )
+        insert_accounts(conn, accounts)
         conn.execute("INSERT INTO meta VALUES ('book_name', 'Team book')")
         conn.execute(
             "INSERT INTO alerts (account_id, rule, severity, fired_at, reason) "
@@ -264,12 +261,18 @@ def test_a_capped_count_stops_just_past_the_cap(filled, monkeypatch) -> None:
         PortfolioQuery(sort="health", descending=True),
         PortfolioQuery(sort="health", bands=frozenset({"red"})),
         PortfolioQuery(sort="health", bands=frozenset({"red", "yellow"})),
+        PortfolioQuery(sort="health", renewing_within=90),
     ],
-    ids=["health", "health desc", "red by health", "red and yellow by health"],
-)
+    ids=[
+        "health", "health desc", "red by health", "red and yellow by health",
+        "renewing by health",
+    ],
+)  # fmt: skip
 def test_active_accounts_by_health_walk_one_index_in_order(filled, query) -> None:
     """At 1M accounts a sort of the active accounts took 0.3 s a page (2 s for red + yellow);
-    read in the order of `accounts_health` (status, score, band), a page is read directly."""
+    read in the order of `account_health_order` (status, score, band), a page is read
+    directly. With no filter but status and band, that index alone answers the window: the
+    rows skipped by a deep window are never read from `accounts` (1.5 s -> 0.17 s at 1M)."""
     book, _ = filled
     statements: list[str] = []
     book.conn.set_trace_callback(statements.append)
@@ -279,6 +282,10 @@ def test_active_accounts_by_health_walk_one_index_in_order(filled, query) -> Non
         book.conn.set_trace_callback(None)
     pages = [s for s in statements if "ORDER BY health_score" in s]
     assert pages
+    alone = not query.renewing_within
     for sql in pages:
         plan = " | ".join(r[3] for r in book.conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
-        assert "accounts_health" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
+        assert "account_health_order" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
+        # the index alone, or each row of the window joined to its account for the filter
+        assert ("USING COVERING INDEX account_health_order" in plan) == alone, plan
+        assert ("SEARCH a USING INTEGER PRIMARY KEY" in plan) != alone, plan

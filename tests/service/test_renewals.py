@@ -8,6 +8,7 @@ import pytest
 
 from csm_tui.errors import NotFound, ValidationError
 from csm_tui.service import renewals
+from tests.accounts import insert_accounts
 
 TODAY = date(2026, 11, 23)
 
@@ -31,10 +32,10 @@ def _seed(book) -> None:
         ("RN6", "G1", "2026-11-30", 90_000, None, "renewed"),  # closed: never counted
     ]
     with book.write() as conn:
-        conn.executemany(
-            "INSERT INTO accounts (id, name, arr, health_band, health_score, churn_prob, "
-            "risk_segment, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            accounts,
+        columns = ("id", "name", "arr", "health_band", "health_score", "churn_prob")
+        insert_accounts(
+            conn,
+            [dict(zip((*columns, "risk_segment", "status"), a, strict=True)) for a in accounts],
         )
         conn.executemany(
             "INSERT INTO renewals (id, account_id, due_date, arr_before, csm_call, outcome) "

@@ -18,6 +18,7 @@ from csm_tui.storage.exporter import neutralise
 from csm_tui.storage.history import all_snapshots
 from csm_tui.storage.importer import unquote_cell
 from csm_tui.storage.kinds import IMPORT_ORDER, JSON_VALUE, KINDS
+from tests.accounts import insert_accounts
 
 GOOD = Path(__file__).resolve().parents[1] / "data" / "good"
 
@@ -59,27 +60,25 @@ def small_book(db_path: Path) -> None:
     book = open_book(db_path)
     try:
         with book.write() as conn:
-            conn.executemany(
-                "INSERT INTO accounts (id, name, owner, arr, renewal_date, seats, "
-                "sponsor_engaged, custom, health_score, health_band, churn_prob) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        "A-1",
-                        '=HYPERLINK("http://evil","Acme")',
-                        "-Jo",
-                        12000.5,
-                        "2026-12-20",
-                        40,
-                        1,
-                        json.dumps({"Region": "West", "name": "shadow", "Score": "-3"}),
-                        71.5,
-                        "green",
-                        0.2,
-                    ),
-                    ("A-2", 'Beta, "Inc"', None, 0.0, None, None, None, "{}", None, None, None),
-                ],
-            )
+            columns = ("id", "name", "owner", "arr", "renewal_date", "seats", "sponsor_engaged",
+                       "custom", "health_score", "health_band", "churn_prob")  # fmt: skip
+            rows = [
+                (
+                    "A-1",
+                    '=HYPERLINK("http://evil","Acme")',
+                    "-Jo",
+                    12000.5,
+                    "2026-12-20",
+                    40,
+                    1,
+                    json.dumps({"Region": "West", "name": "shadow", "Score": "-3"}),
+                    71.5,
+                    "green",
+                    0.2,
+                ),
+                ("A-2", 'Beta, "Inc"', None, 0.0, None, None, None, "{}", None, None, None),
+            ]
+            insert_accounts(conn, [dict(zip(columns, r, strict=True)) for r in rows])
             _one_of_each(conn)
     finally:
         book.close()
@@ -139,8 +138,10 @@ def snapshot(db_path: Path) -> dict[str, list]:
                 with book.read() as conn:
                     rows = all_snapshots(conn)
             else:
+                # an account's health score lives in `account_health` (the view shows it)
+                table = "scored_accounts" if name == "accounts" else kind.table
                 rows = book.query(
-                    f"SELECT {', '.join(columns)} FROM {kind.table} ORDER BY {', '.join(kind.key)}"
+                    f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(kind.key)}"
                 )
             json_cols = {f.name for f in kind.fields if f.type == JSON_VALUE} | {"custom"}
             out[name] = [

@@ -21,7 +21,7 @@ def csm(capsys, *argv: str) -> tuple[int, str, str]:
 def account(db_path: Path, account_id: str) -> dict:
     book = open_book(db_path)
     try:
-        row = book.query("SELECT * FROM accounts WHERE id = ?", (account_id,))
+        row = book.query("SELECT * FROM scored_accounts WHERE id = ?", (account_id,))
         assert row, f"no account {account_id}"
         found = dict(row[0])
         found["custom"] = json.loads(found["custom"])

@@ -253,7 +253,7 @@ def test_health_snapshots_set_the_current_score_only_when_latest(capsys, crm_boo
     assert csm(capsys, "import", older, "--kind", "health", "--db", crm_book)[0] == 0
     got = rows(
         crm_book,
-        "SELECT id, health_score, health_band FROM accounts "
+        "SELECT id, health_score, health_band FROM scored_accounts "
         "WHERE id IN ('5829174031', '5829174032') ORDER BY id",
     )
     assert got == [("5829174031", 81.5, "green"), ("5829174032", 30.0, "red")]

@@ -41,7 +41,9 @@ async def test_account_screen_shows_gauge_and_panels(app_factory, ui_book) -> No
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, account_id)
-        score = read_one(ui_book, "SELECT health_score FROM accounts WHERE id = ?", (account_id,))
+        score = read_one(
+            ui_book, "SELECT health_score FROM scored_accounts WHERE id = ?", (account_id,)
+        )
         gauge = screen.query_one(HealthGauge)
         assert gauge.gauge.score == score
         assert f"{score:.0f}" in str(gauge.render())
@@ -85,7 +87,9 @@ async def test_edit_champion_left_saves_rescoring_and_updates_the_screen(
         assert reason, "saving the departure should open an alert"
         await wait_for(pilot, lambda: reason in _text(app.screen, "#alerts"))
         assert "left" in _text(app.screen, "#stakeholders")
-        stored = read_one(ui_book, "SELECT health_score FROM accounts WHERE id = ?", (account_id,))
+        stored = read_one(
+            ui_book, "SELECT health_score FROM scored_accounts WHERE id = ?", (account_id,)
+        )
         assert app.screen.query_one(HealthGauge).gauge.score == stored
         assert any("Health" in n.message for n in app._notifications)
 

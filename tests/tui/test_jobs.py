@@ -171,7 +171,9 @@ async def test_importing_into_an_empty_book_from_the_welcome(app_factory, new_bo
         await wait_for(pilot, lambda: app.screen.query_one(AccountTable).total == 3)
         assert "Imported 3 accounts (3 new, 0 updated)" in _messages(app)
         assert "Rescored 3 accounts" in _messages(app)
-    assert read_one(db_path, "SELECT count(*) FROM accounts WHERE scored_at IS NOT NULL") == 3
+    assert (
+        read_one(db_path, "SELECT count(*) FROM scored_accounts WHERE scored_at IS NOT NULL") == 3
+    )
 
 
 async def test_a_dry_run_from_the_welcome_writes_nothing_and_keeps_the_welcome(

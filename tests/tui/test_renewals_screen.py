@@ -12,6 +12,7 @@ from csm_tui.screens.renewals import RenewalsScreen
 from csm_tui.service.book_session import BookSession
 from csm_tui.storage.db import open_book
 from csm_tui.widgets.timeline import RenewalTimeline, TimelineMarker, layout_markers
+from tests.accounts import insert_accounts
 
 
 class RenewalsApp(App):
@@ -30,15 +31,13 @@ class RenewalsApp(App):
 def renewals_path(db_path):
     book = open_book(db_path)
     with book.write() as conn:
-        conn.executemany(
-            "INSERT INTO accounts (id, name, arr, health_band, health_score, churn_prob) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                ("G1", "Green Co", 100_000, "green", 85, 0.10),
-                ("R1", "Red Co", 20_000, "red", 35, None),
-                ("Y1", "Yellow Co", 40_000, "yellow", 60, 0.30),
-            ],
-        )
+        columns = ("id", "name", "arr", "health_band", "health_score", "churn_prob")
+        accounts = [
+            ("G1", "Green Co", 100_000, "green", 85, 0.10),
+            ("R1", "Red Co", 20_000, "red", 35, None),
+            ("Y1", "Yellow Co", 40_000, "yellow", 60, 0.30),
+        ]
+        insert_accounts(conn, [dict(zip(columns, a, strict=True)) for a in accounts])
         conn.executemany(
             "INSERT INTO renewals (id, account_id, due_date, arr_before, csm_call) "
             "VALUES (?, ?, ?, ?, ?)",
