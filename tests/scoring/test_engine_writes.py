@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from csm_tui.scoring.engine import rescore_all
 from csm_tui.scoring.measures import CURRENT_COLUMNS
@@ -178,3 +180,32 @@ def test_snapshots_written_in_id_order_stay_with_their_accounts(synth) -> None:
         points = [v for v in json.loads(explain)["points"].values() if v is not None]
         if score is not None:
             assert sum(points) == pytest.approx(score, abs=0.1), account
+
+
+_VALUES = st.one_of(
+    st.none(), st.just(float("nan")), st.sampled_from(["red", "green", ""]), st.floats(-1, 1)
+)
+
+
+@given(st.lists(st.tuples(_VALUES, _VALUES), max_size=30), st.booleans())
+def test_a_score_counts_as_changed_unless_equal_or_both_missing(pairs, as_text) -> None:
+    """None and NaN both mean NULL (unchanged between them); any other pair differs unless
+    equal. Checked on text (object) columns and on numbers."""
+    import numpy as np
+
+    from csm_tui.scoring.engine import _changed
+
+    def missing(v) -> bool:
+        return v is None or (isinstance(v, float) and v != v)
+
+    if not as_text:
+        pairs = [
+            (np.nan if missing(a) or isinstance(a, str) else a,
+             np.nan if missing(b) or isinstance(b, str) else b)
+            for a, b in pairs
+        ]  # fmt: skip
+    new = np.array([a for a, _ in pairs], dtype=object if as_text else float)
+    current = np.array([b for _, b in pairs], dtype=object if as_text else float)
+    expected = [not (missing(a) and missing(b)) and (missing(a) or missing(b) or a != b)
+                for a, b in pairs]  # fmt: skip
+    assert _changed(new, current).tolist() == expected
