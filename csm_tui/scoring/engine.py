@@ -461,9 +461,9 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
     }  # fmt: skip
     # a key lookup per candidate alert: `account_id IN (SELECT …)` would list 1M ids first
     scope = BOOK_SCOPE
-    new, absent = book_changes(conn, columns, cfg, as_of, past.alert_pairs(conn), index)
+    new, absent, refired = book_changes(conn, columns, cfg, as_of, past.alert_pairs(conn), index)
     opened, _, reopened = apply_book_changes(
-        conn, new, absent, scope, clock.now_iso(), as_of.isoformat()
+        conn, new, absent, refired, scope, clock.now_iso(), as_of.isoformat()
     )
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
     step(4, 6)
