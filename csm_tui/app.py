@@ -326,6 +326,7 @@ class CsmApp(App):
             ended = self.JobEnded(jobs.rescore_message(summary), title="Rescore", changed=True)
         finally:
             self.post_message(ended)
+            self.session.book.checkpoint()  # the rescore's WAL, once its result is shown
 
     @work(thread=True, exclusive=True, group="jobs", exit_on_error=False, name="importing the file")
     def _import_job(self, request) -> None:
@@ -349,6 +350,7 @@ class CsmApp(App):
             )
         finally:
             self.post_message(ended)
+            self.session.book.checkpoint()
 
     def on_csm_app_job_ended(self, event: JobEnded) -> None:
         self.job = None

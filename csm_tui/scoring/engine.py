@@ -360,14 +360,18 @@ def rescore_all(
     progress: ProgressFn | None = None,
     history_only: bool = False,
 ) -> RescoreSummary:
-    """Rescore every account in one non-durable transaction (vectorised); see the module doc."""
+    """Rescore every account in one non-durable transaction (vectorised); see the module doc.
+    Its WAL is left for `book.checkpoint()` (or closing the book) to copy back."""
     started = time.monotonic()
     cfg = config or current_config()
     as_of = today or clock.today()
     step = progress or (lambda done, total=0: None)
     own_transaction = not book.conn.in_transaction
     # every row it writes references an account read in this (locked) transaction
-    with _no_cyclic_gc(), book.write(durable=False, check_references=False) as conn:
+    with (
+        _no_cyclic_gc(),
+        book.write(durable=False, check_references=False, checkpoint=False) as conn,
+    ):
         step(0, 6)
         columns: dict[str, np.ndarray] = {}
         past = (
@@ -440,7 +444,7 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
     # cached facts were reused) already has today's snapshot; everything else (score columns,
     # churn, alerts) is recomputed for all, so edits made behind csm are corrected.
     redo = ~facts["reused"].to_numpy() if _meta(conn, "full_rescore_stamp") == stamp else None
-    # one index of the book's ids for deltas and alert pairs: if it must hash, it does so once
+    # one index of the book's ids for both deltas: if it must hash, it does so once
     index = pd.Index(scores["account_id"].to_numpy())
     _deltas_all(conn, scores, past, index)
     probs, summary.churn_model = _churn_probs(conn, scores["account_id"].tolist())
@@ -453,7 +457,7 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
     touch = facts["last_touch_at"].to_numpy(dtype=object)
     scores["last_touch_at"] = np.where(touch == "", None, touch)
     step(3, 6)
-    columns = {key: facts[key].to_numpy() for key in ("account_id", *FACT_KEYS)}
+    columns = {key: facts[key].to_numpy() for key in ("account_id", "rowid", *FACT_KEYS)}
     columns |= {
         "score": scores["score"].to_numpy(dtype=float), "band": scores["band"].to_numpy(),
         "prev_score": scores["prev_score_7"].to_numpy(dtype=float),
@@ -461,7 +465,7 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
     }  # fmt: skip
     # a key lookup per candidate alert: `account_id IN (SELECT …)` would list 1M ids first
     scope = BOOK_SCOPE
-    new, absent, refired = book_changes(conn, columns, cfg, as_of, past.alert_pairs(conn), index)
+    new, absent, refired = book_changes(conn, columns, cfg, as_of, past.alert_pairs(conn))
     opened, _, reopened = apply_book_changes(
         conn, new, absent, refired, scope, clock.now_iso(), as_of.isoformat()
     )
@@ -649,7 +653,7 @@ def _update_rows(
     rows: np.ndarray,
     indexed: dict[str, str],
     plain: dict[str, str],
-    fixed: dict[str, object] | None = None,
+    fixed: dict[str, str] | None = None,
 ) -> None:
     """UPDATE `rows` of `table`: grouped by which indexed columns changed (`changed`: per
     column, where), each group's UPDATE sets only those (plus the unindexed and `fixed` ones).
@@ -664,13 +668,18 @@ def _update_rows(
         order = order[np.argsort(rowids[order], kind="stable")]
         columns = {col: key_ for i, (col, key_) in enumerate(indexed.items()) if pattern >> i & 1}
         columns |= plain
-        sets = ", ".join(f"{col} = ?" for col in [*columns, *fixed])
+        # the fixed values as literals: one bound parameter less per row (~10 % of the write)
+        sets = ", ".join([*(f"{col} = ?" for col in columns), *_literal_sets(fixed)])
         values = [s[name].to_numpy()[order].tolist() for name in columns.values()]
-        values += [[value] * len(order) for value in fixed.values()]
         conn.executemany(
             f"UPDATE {table} SET {sets} WHERE {key} = ?",
             zip(*values, rowids[order].tolist(), strict=True),
         )
+
+
+def _literal_sets(fixed: dict[str, str]) -> list[str]:
+    """`col = 'text'` for each fixed text value (quotes doubled, as SQL escapes them)."""
+    return [f"{col} = '{value.replace(chr(39), chr(39) * 2)}'" for col, value in fixed.items()]
 
 
 #: A same-day rescore rewrites the day's blocks when more accounts than this share changed;

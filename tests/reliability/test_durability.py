@@ -89,3 +89,35 @@ def test_long_contention_ends_in_one_clear_message_and_no_change(book, db_path, 
     assert "another csm process has been writing to this book" in message
     assert "Nothing was changed" in message and "locked" not in message
     assert book.scalar("SELECT count(*) FROM events") == events
+
+
+def _in_the_file_itself(db_path, sql: str):
+    """`sql` against the book file as its pages stand, ignoring the WAL (what a checkpoint
+    has copied back into it)."""
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?immutable=1", uri=True)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_full_rescore_leaves_its_wal_for_the_checkpoint_that_follows(book, db_path):
+    """The rescore commits without copying its WAL back into the book (that took seconds of
+    its commit at a million accounts); an edit made before `checkpoint()` does not take that
+    copy over either; `checkpoint()` does it, once."""
+    from csm_tui.scoring.engine import rescore_all
+
+    seed_accounts(book, 30)
+    book.checkpoint()
+    book.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    scored = "SELECT count(*) FROM account_health WHERE health_score IS NOT NULL"
+    rescore_all(book)
+    assert book.scalar(scored) == 30
+    assert book.scalar("PRAGMA wal_autocheckpoint") == 0
+    with book.write() as conn:  # a user's edit meanwhile: commits, copies nothing back
+        conn.execute("UPDATE accounts SET owner = 'Dana' WHERE id = ?", (account_id(0),))
+    assert _in_the_file_itself(db_path, scored) == 0
+    assert book.checkpoint() is True
+    assert _in_the_file_itself(db_path, scored) == 30
+    assert book.scalar("PRAGMA wal_autocheckpoint") == 1000
+    assert book.checkpoint() is False  # nothing left to do

@@ -222,3 +222,33 @@ def test_positions_of_an_id_that_is_not_text() -> None:
 
     index = pd.Index(np.array(["A", "B", "C"], dtype=object))
     assert positions(index, ["A", b"\x00", "C"]).tolist() == [0, -1, 2]
+
+
+def test_pairs_of_an_account_gone_from_the_book_are_absent(template: Path) -> None:
+    """An alert whose account was deleted behind csm (foreign keys off) comes back from
+    `book_pairs` by its id, and `book_changes` lists its pair among the absent ones; accounts
+    still there are found by rowid whatever the order of the scored columns."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from csm_tui.scoring import alerts
+
+    conn = _load(template, [(a, "usage_drop", "open", False, False, TODAY) for a in ACCOUNTS])
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute("DELETE FROM accounts WHERE id = ?", (ACCOUNTS[0],))
+    pairs = alerts.book_pairs(conn)
+    [(rule, rowids, gone)] = pairs["blocked"]
+    assert (rule, gone, len(rowids)) == ("usage_drop", [ACCOUNTS[0]], len(ACCOUNTS) - 1)
+    kept = list(reversed(ACCOUNTS[1:]))  # not in rowid order
+    columns = {
+        "account_id": np.array(kept, dtype=object),
+        "status": np.array(["active"] * len(kept), dtype=object),
+    }
+    hit = np.array([a == kept[0] for a in kept])
+    cfg = SimpleNamespace(rules=[SimpleNamespace(key="usage_drop", enabled=True, severity="high")])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(alerts, "RULES", {"usage_drop": lambda c, rule, as_of: (hit, str)})
+        new, absent, _ = alerts.book_changes(conn, columns, cfg, date.fromisoformat(TODAY), pairs)
+    assert new == []  # its live alert blocks the one that fires
+    assert absent == sorted((a, "usage_drop") for a in [ACCOUNTS[0], *kept[1:]])
