@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -455,6 +456,19 @@ def _rule_pairs(conn: sqlite3.Connection, sql: str) -> RulePairs:
     ]
 
 
+@dataclass
+class PairStates:
+    """The known (account, rule) pairs as masks over the book's accounts, per state (see
+    `book_pairs`), and the pairs whose account is not among them."""
+
+    blocked: dict[str, np.ndarray]
+    uncleared: dict[str, np.ndarray]
+    cleared: dict[str, np.ndarray]
+    blocked_out: list[tuple[str, str]]
+    uncleared_out: list[tuple[str, str]]
+    cleared_out: list[tuple[str, str]]
+
+
 def book_changes(
     conn: sqlite3.Connection,
     c: Columns,
@@ -469,13 +483,29 @@ def book_changes(
     masks over the book's accounts: only the few pairs that may open get a sentence, and the
     ~700k live pairs of a million accounts are never Python tuples. `pairs`: `book_pairs` as
     read ahead (else read here); `c["rowid"]`: the accounts' rowids (else looked up)."""
-    accounts = c["account_id"]
-    rowids = c["rowid"] if "rowid" in c else rowids_of(conn, accounts)
+    return changes_from_states(c, cfg, as_of, pair_states(conn, c, pairs))
+
+
+def pair_states(
+    conn: sqlite3.Connection, c: Columns, pairs: dict[str, RulePairs] | None = None
+) -> PairStates:
+    """What `book_changes` reads from the book: the pair masks over the accounts of `c`."""
+    rowids = c["rowid"] if "rowid" in c else rowids_of(conn, c["account_id"])
     book = _RowidIndex(rowids)
     pairs = pairs if pairs is not None else book_pairs(conn)
     blocked, blocked_out = pair_masks(conn, pairs["blocked"], book)
     uncleared, uncleared_out = pair_masks(conn, pairs["uncleared"], book)
     cleared, cleared_out = pair_masks(conn, pairs["cleared"], book)
+    return PairStates(blocked, uncleared, cleared, blocked_out, uncleared_out, cleared_out)
+
+
+def changes_from_states(
+    c: Columns, cfg: ScoringConfig, as_of: date, states: PairStates
+) -> tuple[list[Fired], list[tuple[str, str]], list[tuple[str, str]]]:
+    """`book_changes` from the pair states: no database, so the full rescore can work it out
+    while its writes run."""
+    accounts = c["account_id"]
+    blocked, uncleared, cleared = states.blocked, states.uncleared, states.cleared
     live = c["status"] != "churned"
     hits: dict[str, np.ndarray] = {}
     new: list[Fired] = []
@@ -490,7 +520,8 @@ def book_changes(
             new.append((accounts[i], rule.key, rule.severity, why(i), json.dumps(detail)))
     # accounts outside the book never fire; live alerts already noted as cleared need nothing
     # while their condition stays gone (unless a closed one of theirs still waits for it)
-    absent = set(blocked_out) - (set(cleared_out) - set(uncleared_out)) | set(uncleared_out)
+    cleared_out, uncleared_out = set(states.cleared_out), set(states.uncleared_out)
+    absent = set(states.blocked_out) - (cleared_out - uncleared_out) | uncleared_out
     nothing = np.zeros(len(accounts), dtype=bool)
     for masks in (blocked, uncleared):
         for key, known in masks.items():

@@ -56,6 +56,16 @@ def book_columns(conn: sqlite3.Connection, as_of: date) -> tuple[dict[str, np.nd
     """Every account's query columns as of `as_of` and the mask of accounts whose history
     aggregates were reused (as `facts_cache.cached_columns`); stores the frame for next time.
     Call inside the write transaction."""
+    columns, reused, touched = read_columns(conn, as_of)
+    write_columns(conn, encode_columns(columns, touched))
+    return columns, reused
+
+
+def read_columns(
+    conn: sqlite3.Connection, as_of: date
+) -> tuple[dict[str, np.ndarray], np.ndarray, set[str]]:
+    """`book_columns`, but the names of the columns that changed are returned rather than
+    stored: the caller writes them (`encode_columns`, `write_columns`) before it commits."""
     loaded = _from_frame(conn, as_of)
     if loaded is None:
         # the whole book is read: first make sure each account's current scores are its own
@@ -68,30 +78,25 @@ def book_columns(conn: sqlite3.Connection, as_of: date) -> tuple[dict[str, np.nd
         health_rows = conn.execute("SELECT count(*) FROM account_health").fetchone()[0]
         if health_rows != len(columns["account_id"]):  # e.g. a row replaced by another tool
             realign_account_health(conn)
-    store(conn, columns, as_of, touched)
-    return columns, reused
+    _mark_stored(conn, columns, as_of)
+    return columns, reused, touched
 
 
-def store_scores(conn: sqlite3.Connection, columns: dict[str, np.ndarray], written: dict) -> None:
+def scores_written(columns: dict[str, np.ndarray], written: dict) -> set[str]:
     """After the full rescore wrote the score columns: keep what it wrote as the frame's
-    `current_*` columns (only the columns that changed are rewritten)."""
-    if _stamp(conn) is None:
-        return
+    `current_*` columns; the names of those that changed (to store)."""
     touched = set()
     for name, values in written.items():
         key = f"current_{name}"
         if not _same(columns[key], values):
             columns[key] = values
             touched.add(key)
-    _write(conn, columns, touched)
+    return touched
 
 
-def store(
-    conn: sqlite3.Connection, columns: dict[str, np.ndarray], as_of: date, touched: set[str]
-) -> None:
-    """Write the `touched` columns and the stamp; the dirty list is then empty."""
-    if not _write(conn, columns, touched):
-        return
+def _mark_stored(conn: sqlite3.Connection, columns: dict[str, np.ndarray], as_of: date) -> None:
+    """The stamp of the frame `columns` make (their blobs are written before the commit); the
+    dirty list is then empty."""
     rowids = columns["account_rowid"]
     stamp = {
         "version": _version(),
@@ -265,18 +270,28 @@ def _same(old: np.ndarray, new: np.ndarray) -> bool:
 
 
 # -- encoding -----------------------------------------------------------------------------------
-def _write(conn: sqlite3.Connection, columns: dict[str, np.ndarray], touched: set[str]) -> bool:
-    """Store the touched columns; False (and no frame at all) if one cannot round-trip."""
+def encode_columns(
+    columns: dict[str, np.ndarray], names: set[str]
+) -> list[tuple[str, str, bytes, bytes | None]] | None:
+    """The `score_frame` rows of the `names` columns, worked out without the database (the
+    full rescore does it while its other writes run); None if one cannot round-trip."""
     try:
-        encoded = [(name, *_encode(columns[name])) for name in sorted(touched)]
+        return [(name, *_encode(columns[name])) for name in sorted(names)]
     except Unstorable:
+        return None
+
+
+def write_columns(
+    conn: sqlite3.Connection, encoded: list[tuple[str, str, bytes, bytes | None]] | None
+) -> None:
+    """Store encoded columns; None (a column that cannot round-trip): no frame at all."""
+    if encoded is None:
         _forget(conn)
-        return False
+        return
     conn.executemany(
         "INSERT OR REPLACE INTO score_frame (name, kind, data, labels) VALUES (?, ?, ?, ?)",
         encoded,
     )
-    return True
 
 
 def _encode(values: np.ndarray) -> tuple[str, bytes, bytes | None]:

@@ -20,9 +20,10 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +36,20 @@ from csm_tui.progress import ProgressFn
 from csm_tui.scoring.alerts import (
     apply_alerts,
     apply_book_changes,
-    book_changes,
+    changes_from_states,
     evaluate,
+    pair_states,
     positions,
 )
 from csm_tui.scoring.book_frame import (
     HEALTH_TRIGGER,
     SCORES_TRIGGER,
-    book_columns,
-    store_scores,
+    encode_columns,
+    read_columns,
+    scores_written,
+    write_columns,
 )
+from csm_tui.scoring.bulk_update import alongside, update_statement
 from csm_tui.scoring.config import ScoringConfig, load_config
 from csm_tui.scoring.health import ScoreArrays, explain_row, score_matrix
 from csm_tui.scoring.measures import (
@@ -374,6 +379,7 @@ def rescore_all(
     ):
         step(0, 6)
         columns: dict[str, np.ndarray] = {}
+        frame_touched: set[str] = set()
         past = (
             None
             if history_only
@@ -384,7 +390,7 @@ def rescore_all(
             start = facts["start_date"].to_numpy(dtype=object)
             facts = facts[(start == "") | (start <= as_of.isoformat())]
         else:
-            columns, reused = book_columns(conn, as_of)
+            columns, reused, frame_touched = read_columns(conn, as_of)
             facts = facts_frame(columns, as_of, reused)
         step(1, 6)
         raw = facts[[m.key for m in cfg.measures]].to_numpy(dtype=float)
@@ -397,8 +403,8 @@ def rescore_all(
         if history_only:
             _write_health(conn, scores, arrays, cfg, as_of)
         else:
-            _full_rescore(conn, facts, scores, arrays, cfg, past, summary, step)
-            store_scores(conn, columns, _written(scores))
+            frame = (columns, frame_touched)
+            _full_rescore(conn, facts, scores, arrays, cfg, past, summary, step, frame)
         step(6, 6)
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
@@ -436,8 +442,9 @@ def _band_counts(scores: pd.DataFrame) -> dict[str, int]:
     return {b: int(counts.get(b, 0)) for b in ("green", "yellow", "red", "insufficient")}
 
 
-def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, step) -> None:
-    """Deltas, churn, risk, expansion, alerts and every write of a full rescore."""
+def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, step, frame) -> None:
+    """Deltas, churn, risk, expansion, alerts and every write of a full rescore. `frame`: the
+    book's columns (`book_frame`) and the names of those to store."""
     as_of = past.as_of
     stamp = _rescore_stamp(conn, cfg, as_of)
     # Same day, same config and model: an account whose inputs did not change since (its
@@ -463,18 +470,33 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
         "prev_score": scores["prev_score_7"].to_numpy(dtype=float),
         "prev_band": scores["prev_band_7"].to_numpy(),
     }  # fmt: skip
-    # a key lookup per candidate alert: `account_id IN (SELECT …)` would list 1M ids first
-    scope = BOOK_SCOPE
-    new, absent, refired = book_changes(conn, columns, cfg, as_of, past.alert_pairs(conn))
+    states = pair_states(conn, columns, past.alert_pairs(conn))
+    updates = _score_updates(scores, facts)
+    health = _health_write(scores, arrays, cfg, as_of, redo)
+    book, names = frame
+    names = names | scores_written(book, _written(scores))
+
+    def alongside_writes() -> tuple:
+        # no database here: this runs while the score updates below hold none of the GIL
+        changes = changes_from_states(columns, cfg, as_of, states)
+        return changes, health(), encode_columns(book, names)
+
+    # the frame keeps what this rescore writes: its own writes do not mark accounts changed
+    with (
+        lifted_trigger(conn, SCORES_TRIGGER),
+        lifted_trigger(conn, HEALTH_TRIGGER),
+        alongside(alongside_writes) as prepared,
+    ):
+        for sql, params in updates:
+            conn.execute(sql, params)
+    (new, absent, refired), write_health, encoded = prepared.result()
+    step(4, 6)
     opened, _, reopened = apply_book_changes(
-        conn, new, absent, refired, scope, clock.now_iso(), as_of.isoformat()
+        conn, new, absent, refired, BOOK_SCOPE, clock.now_iso(), as_of.isoformat()
     )
     summary.alerts_opened, summary.alerts_reopened = len(opened), reopened
-    step(4, 6)
-    # the frame keeps what this rescore writes: its own writes do not mark accounts changed
-    with lifted_trigger(conn, SCORES_TRIGGER), lifted_trigger(conn, HEALTH_TRIGGER):
-        _write_accounts(conn, scores, facts)
-    _write_health(conn, scores, arrays, cfg, as_of, redo)
+    write_health(conn)
+    write_columns(conn, encoded)
     step(5, 6)
     conn.executemany(
         "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
@@ -486,7 +508,7 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
 
 
 def _written(scores: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The score columns as `_write_accounts` left them, typed as they read back."""
+    """The score columns as `_score_updates` left them, typed as they read back."""
     return {
         col: scores[key].to_numpy(dtype=object if f"current_{col}" in CURRENT_TEXT else float)
         for col, key in _ALL_SCORES.items()
@@ -622,29 +644,28 @@ def _changed(new: np.ndarray, current: np.ndarray) -> np.ndarray:
     return ~((new == current) | (np.isnan(new) & np.isnan(current)))
 
 
-def _write_accounts(conn: sqlite3.Connection, s: pd.DataFrame, facts: pd.DataFrame) -> int:
-    """Update the score columns of the accounts whose scores changed; return how many were
-    written (each of them also gets `scored_at`)."""
+def _score_updates(s: pd.DataFrame, facts: pd.DataFrame) -> list[tuple[str, tuple]]:
+    """The statements that update the score columns of the accounts whose scores changed
+    (each of them also gets `scored_at`), one per table and set of indexed columns changed."""
     changed = {
         col: _changed(s[key].to_numpy(), facts[f"current_{col}"].to_numpy())
         for col, key in _ALL_SCORES.items()
     }
     on_accounts = np.logical_or.reduce([changed[c] for c in _INDEXED_SCORES | _PLAIN_SCORES])
     on_health = np.logical_or.reduce([changed[c] for c in _INDEXED_HEALTH | _PLAIN_HEALTH])
-    write = on_accounts | on_health
     rowids = facts["rowid"].to_numpy().astype(np.int64)
     indexed, plain = (_INDEXED_SCORES, _PLAIN_SCORES)
-    _update_rows(conn, "accounts", "rowid", s, changed, rowids, on_accounts, indexed, plain)
+    out = _row_updates("accounts", "rowid", s, changed, rowids, on_accounts, indexed, plain)
     indexed, plain = (_INDEXED_HEALTH, _PLAIN_HEALTH)
     stamp = {"scored_at": clock.now_iso()}
-    _update_rows(
-        conn, "account_health", "account_rowid", s, changed, rowids, write, indexed, plain, stamp
+    rows = on_accounts | on_health
+    out += _row_updates(
+        "account_health", "account_rowid", s, changed, rowids, rows, indexed, plain, stamp
     )
-    return int(write.sum())
+    return out
 
 
-def _update_rows(
-    conn: sqlite3.Connection,
+def _row_updates(
     table: str,
     key: str,
     s: pd.DataFrame,
@@ -654,32 +675,23 @@ def _update_rows(
     indexed: dict[str, str],
     plain: dict[str, str],
     fixed: dict[str, str] | None = None,
-) -> None:
-    """UPDATE `rows` of `table`: grouped by which indexed columns changed (`changed`: per
+) -> list[tuple[str, tuple]]:
+    """UPDATEs of `rows` of `table`: grouped by which indexed columns changed (`changed`: per
     column, where), each group's UPDATE sets only those (plus the unindexed and `fixed` ones).
     A day's new score then rewrites one index entry, not three. Each group is written by
     rowid, in rowid order (pages in order)."""
     bits = np.zeros(len(s), dtype=np.int64)
     for i, col in enumerate(indexed):
         bits |= changed[col].astype(np.int64) << i
-    fixed = fixed or {}
+    out = []
     for pattern in np.unique(bits[rows]).tolist():
         order = np.flatnonzero(rows & (bits == pattern))
         order = order[np.argsort(rowids[order], kind="stable")]
         columns = {col: key_ for i, (col, key_) in enumerate(indexed.items()) if pattern >> i & 1}
         columns |= plain
-        # the fixed values as literals: one bound parameter less per row
-        sets = ", ".join([*(f"{col} = ?" for col in columns), *_literal_sets(fixed)])
-        values = [s[name].to_numpy()[order].tolist() for name in columns.values()]
-        conn.executemany(
-            f"UPDATE {table} SET {sets} WHERE {key} = ?",
-            zip(*values, rowids[order].tolist(), strict=True),
-        )
-
-
-def _literal_sets(fixed: dict[str, str]) -> list[str]:
-    """`col = 'text'` for each fixed text value (quotes doubled, as SQL escapes them)."""
-    return [f"{col} = '{value.replace(chr(39), chr(39) * 2)}'" for col, value in fixed.items()]
+        values = {col: s[name].to_numpy()[order] for col, name in columns.items()}
+        out.append(update_statement(table, key, rowids[order], values, fixed))
+    return out
 
 
 #: A same-day rescore rewrites the day's blocks when more accounts than this share changed;
@@ -696,29 +708,44 @@ def _write_health(
     only: np.ndarray | None = None,
 ) -> None:
     """Today's snapshot of every account (or of the `only` ones: the rest already have it)."""
+    _health_write(s, arrays, cfg, as_of, only)()(conn)
+
+
+def _health_write(
+    s: pd.DataFrame,
+    arrays: ScoreArrays,
+    cfg: ScoringConfig,
+    as_of: date,
+    only: np.ndarray | None = None,
+) -> Callable[[], Callable[[sqlite3.Connection], None]]:
+    """`_write_health` in two steps that need no database until the last: the returned
+    function prepares today's snapshot (it may run on a helper thread) and returns its
+    writer. What it reads of `s` is taken now."""
     day = as_of.isoformat()
+    measures = [m.key for m in cfg.measures]
     if only is not None and only.sum() <= REWRITE_DAY_SHARE * len(s):
-        _write_health_rows(conn, s[only], arrays.points[only], cfg, day)
-        return
+        few, points = s[only], arrays.points[only]
+        return lambda: partial(_write_health_rows, s=few, points=points, cfg=cfg, day=day)
+    ids = s["account_id"].to_numpy()
+    bands = s["band"].to_numpy()
+    values = s[list(history.VALUE_COLUMNS)].to_numpy(dtype=float)
     points = arrays.points
-    order = key_order(s["account_id"].to_numpy())
-    if order is not None:
-        s, points = s.iloc[order], points[order]
-    # rounded in place: nothing reads the points after today's history (a 1M x 14 copy is
-    # 112 MB of fresh memory, ~0.25 s here)
-    np.round(points, history.POINT_DIGITS, out=points)
-    history.write_day(
-        conn,
-        day,
-        s["account_id"].tolist(),
-        s["band"].to_numpy(),
-        s[list(history.VALUE_COLUMNS)].to_numpy(dtype=float),
-        points,
-        [m.key for m in cfg.measures],
-    )
+
+    def prepare() -> Callable[[sqlite3.Connection], None]:
+        order = key_order(ids)
+        ordered = (ids, bands, values, points) if order is None else (
+            ids[order], bands[order], values[order], points[order]
+        )  # fmt: skip
+        # rounded in place: nothing reads the points after today's history (a 1M x 14 copy
+        # is 112 MB of fresh memory, ~0.25 s here)
+        np.round(ordered[3], history.POINT_DIGITS, out=ordered[3])
+        encoded = history.encode_day(ordered[0].tolist(), *ordered[1:], measures)
+        return partial(history.write_encoded_day, day=day, encoded=encoded)
+
+    return prepare
 
 
-def _write_health_rows(conn, s: pd.DataFrame, points: np.ndarray, cfg, day: str) -> None:
+def _write_health_rows(conn, *, s: pd.DataFrame, points: np.ndarray, cfg, day: str) -> None:
     """Snapshots of a few accounts as `health` rows (they override the day's blocks)."""
     rows = zip(
         s["account_id"].tolist(), [day] * len(s), s["score"].tolist(), s["band"].tolist(),

@@ -29,6 +29,7 @@ import sqlite3
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -67,6 +68,16 @@ Snapshot = dict[str, Any]
 
 
 # -- writing ---------------------------------------------------------------------------------------
+@dataclass
+class EncodedDay:
+    """A whole book's day as `write_encoded_day` stores it: the block rows, and the `health`
+    rows of ids that are not text (blobs written behind csm cannot go in a block)."""
+
+    measures: list[str]
+    blocks: list[tuple[str, str, bytes, bytes]] = field(default_factory=list)
+    odd_rows: list[tuple] = field(default_factory=list)
+
+
 def write_day(
     conn: sqlite3.Connection,
     day: str,
@@ -79,49 +90,68 @@ def write_day(
     """Replace the whole book's snapshots of `day`: `ids` sorted and unique, `values` one
     column per VALUE_COLUMNS, `points` one column per measure. Rows of that day go too (the
     full rescore supersedes them)."""
-    conn.execute("DELETE FROM health_blocks WHERE date = ?", (day,))
-    conn.execute("DELETE FROM health WHERE date = ?", (day,))
-    conn.execute("DELETE FROM health_days WHERE date = ?", (day,))
-    ids, bands, values, points = _block_order(conn, day, list(ids), bands, values, points, measures)
-    if len(ids) == 0:
-        return
-    conn.execute(
-        "INSERT INTO health_days (date, measures) VALUES (?, ?)", (day, json.dumps(list(measures)))
-    )
+    write_encoded_day(conn, day, encode_day(ids, bands, values, points, measures))
+
+
+def encode_day(
+    ids: Sequence[str],
+    bands: Sequence[str],
+    values: np.ndarray,
+    points: np.ndarray,
+    measures: Sequence[str],
+) -> EncodedDay:
+    """`write_day`'s rows, worked out without the database (the full rescore does it while its
+    other writes run). Refuses a band it could not read back."""
+    encoded = EncodedDay(list(measures))
+    ids, bands, values, points = _block_order(encoded, list(ids), bands, values, points)
     codes = band_codes(bands)
     data = np.empty((len(ids), values.shape[1] + points.shape[1]), dtype=np.float32)
     data[:, : values.shape[1]] = values
     data[:, values.shape[1] :] = points
+    encoded.blocks = [
+        (
+            ids[start],
+            json.dumps(ids[start : start + BLOCK_SIZE]),
+            codes[start : start + BLOCK_SIZE].tobytes(),
+            data[start : start + BLOCK_SIZE].tobytes(),
+        )
+        for start in range(0, len(ids), BLOCK_SIZE)
+    ]
+    return encoded
+
+
+def write_encoded_day(conn: sqlite3.Connection, day: str, encoded: EncodedDay) -> None:
+    """Replace `day`'s snapshots with `encoded` (see `write_day`)."""
+    conn.execute("DELETE FROM health_blocks WHERE date = ?", (day,))
+    conn.execute("DELETE FROM health WHERE date = ?", (day,))
+    conn.execute("DELETE FROM health_days WHERE date = ?", (day,))
+    conn.executemany(ROW_REPLACE, [(row[0], day, *row[1:]) for row in encoded.odd_rows])
+    if not encoded.blocks:
+        return
+    conn.execute(
+        "INSERT INTO health_days (date, measures) VALUES (?, ?)",
+        (day, json.dumps(encoded.measures)),
+    )
     conn.executemany(
         "INSERT INTO health_blocks (date, first_id, ids, bands, data) VALUES (?, ?, ?, ?, ?)",
-        (
-            (
-                day,
-                ids[start],
-                json.dumps(ids[start : start + BLOCK_SIZE]),
-                codes[start : start + BLOCK_SIZE].tobytes(),
-                data[start : start + BLOCK_SIZE].tobytes(),
-            )
-            for start in range(0, len(ids), BLOCK_SIZE)
-        ),
+        ((day, *block) for block in encoded.blocks),
     )
 
 
-def _block_order(conn, day, ids, bands, values, points, measures) -> tuple:
+def _block_order(encoded: EncodedDay, ids, bands, values, points) -> tuple:
     """The snapshots in the order blocks need (text ids, strictly increasing as SQLite compares
-    them); an id that is not text (written as a blob behind csm) is kept as a `health` row."""
+    them); an id that is not text (written as a blob behind csm) goes to `encoded.odd_rows`."""
     if _all_text(ids):
         text = np.ones(len(ids), dtype=bool)
     else:
         text = np.fromiter((isinstance(i, str) for i in ids), dtype=bool, count=len(ids))
     if not text.all():
         odd = np.flatnonzero(~text)
-        explain = [_explain(measures, points[i].tolist()) for i in odd]
-        conn.executemany(
-            ROW_REPLACE,
-            [(ids[i], day, _none(values[i, 0]), bands[i], *map(_none, values[i, 1:]), e)
-             for i, e in zip(odd.tolist(), explain, strict=True)],
-        )  # fmt: skip
+        explain = [_explain(encoded.measures, points[i].tolist()) for i in odd]
+        encoded.odd_rows = [
+            (ids[i], _none(values[i, 0]), bands[i], *map(_none, values[i, 1:]), e)
+            for i, e in zip(odd.tolist(), explain, strict=True)
+        ]
         ids, bands, values, points = (
             [ids[i] for i in np.flatnonzero(text)],
             *(np.asarray(a)[text] for a in (bands, values, points)),

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from csm_tui.errors import DatabaseError
 from csm_tui.scoring import book_frame, facts_cache
 from csm_tui.scoring.engine import rescore_all
 from csm_tui.scoring.measures import CURRENT_COLUMNS, measures_frame
@@ -288,14 +289,13 @@ def test_a_failed_rescore_keeps_the_score_trigger(synth, monkeypatch) -> None:
     """The trigger is lifted inside the rescore's transaction: a failure rolls that back too."""
     from csm_tui.scoring import engine
 
-    write_accounts = engine._write_accounts
+    score_updates = engine._score_updates
 
     def broken(*args, **kwargs):  # fails while the trigger is lifted, after writing
-        write_accounts(*args, **kwargs)
-        raise RuntimeError("disk trouble")
+        return [*score_updates(*args, **kwargs), ("UPDATE no_such_table SET x = 1", ())]
 
-    monkeypatch.setattr(engine, "_write_accounts", broken)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(engine, "_score_updates", broken)
+    with pytest.raises(DatabaseError, match="no_such_table"):
         rescore_all(synth, today=TODAY + timedelta(days=1))
     trigger = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?"
     for name in (book_frame.SCORES_TRIGGER, book_frame.HEALTH_TRIGGER):
