@@ -380,17 +380,14 @@ def rescore_all(
         step(0, 6)
         columns: dict[str, np.ndarray] = {}
         frame_touched: set[str] = set()
-        past = (
-            None
-            if history_only
-            else ReadAhead.start(book.path, as_of, own_transaction=own_transaction)
-        )
+        past = None
         if history_only:
             facts = measures_frame(conn, as_of)
             start = facts["start_date"].to_numpy(dtype=object)
             facts = facts[(start == "") | (start <= as_of.isoformat())]
         else:
             columns, reused, frame_touched = read_columns(conn, as_of)
+            past = ReadAhead.start(book.path, as_of, own_transaction=own_transaction)
             facts = facts_frame(columns, as_of, reused)
         step(1, 6)
         raw = facts[[m.key for m in cfg.measures]].to_numpy(dtype=float)
