@@ -448,9 +448,6 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
     # cached facts were reused) already has today's snapshot; everything else (score columns,
     # churn, alerts) is recomputed for all, so edits made behind csm are corrected.
     redo = ~facts["reused"].to_numpy() if _meta(conn, "full_rescore_stamp") == stamp else None
-    # one index of the book's ids for both deltas: if it must hash, it does so once
-    index = pd.Index(scores["account_id"].to_numpy())
-    _deltas_all(conn, scores, past, index)
     probs, summary.churn_model = _churn_probs(conn, scores["account_id"].tolist())
     if probs is not None:
         scores["churn_prob"] = np.round(probs, 4)
@@ -460,6 +457,9 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
     scores["expansion"] = _expansion_all(conn, facts, scores, active, cfg)
     touch = facts["last_touch_at"].to_numpy(dtype=object)
     scores["last_touch_at"] = np.where(touch == "", None, touch)
+    # the deltas last: the read-ahead may still be reading their snapshots
+    # (one index of the book's ids for both: if it must hash, it does so once)
+    _deltas_all(conn, scores, past, pd.Index(scores["account_id"].to_numpy()))
     step(3, 6)
     columns = {key: facts[key].to_numpy() for key in ("account_id", "rowid", *FACT_KEYS)}
     columns |= {
@@ -725,10 +725,11 @@ def _health_write(
         return lambda: partial(_write_health_rows, s=few, points=points, cfg=cfg, day=day)
     ids = s["account_id"].to_numpy()
     bands = s["band"].to_numpy()
-    values = s[list(history.VALUE_COLUMNS)].to_numpy(dtype=float)
+    value_columns = [s[col].to_numpy(dtype=float) for col in history.VALUE_COLUMNS]
     points = arrays.points
 
     def prepare() -> Callable[[sqlite3.Connection], None]:
+        values = np.column_stack(value_columns)
         order = key_order(ids)
         ordered = (ids, bands, values, points) if order is None else (
             ids[order], bands[order], values[order], points[order]
