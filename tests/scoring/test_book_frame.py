@@ -335,3 +335,22 @@ def test_a_frame_stored_before_per_query_expiry_is_read_again(synth, reads) -> N
     rescore_all(synth, today=TODAY + timedelta(days=1))
     assert reads == [None]
     _equal_to_fresh(synth, TODAY + timedelta(days=1))
+
+
+def test_a_rescore_that_changes_nothing_rewrites_no_frame_column(synth, monkeypatch) -> None:
+    """The frame keeps what the rescore wrote: missing text (an account never touched) must
+    compare equal to itself, or its column would be encoded and written again every day."""
+    from csm_tui.scoring import engine
+
+    assert synth.scalar("SELECT count(*) FROM accounts WHERE last_touch_at IS NULL") > 0
+    written: list[set[str]] = []
+    encode = engine.encode_columns
+
+    def recording(columns, names):
+        written.append(set(names))
+        return encode(columns, names)
+
+    monkeypatch.setattr(engine, "encode_columns", recording)
+    rescore_all(synth, today=TODAY + timedelta(days=1))
+    rescore_all(synth, today=TODAY + timedelta(days=1))
+    assert written[-1] == set()
