@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from csm_tui.scoring.alerts import RulePairs, book_pairs
+from csm_tui.scoring.measures import as_objects
 from csm_tui.storage import history
 
 #: Deltas compare with the snapshot nearest to 7 / 30 days before, within this many days.
@@ -42,7 +43,10 @@ def book_snapshot(conn: sqlite3.Connection, as_of: date, days: int) -> pd.DataFr
         day = (target + timedelta(days=offset)).isoformat()
         if day < as_of.isoformat() and history.has_day(conn, day):
             columns = history.book_day(conn, day)
-            return pd.DataFrame({key: columns[key] for key in ("account_id", "score", "band")})
+            return pd.DataFrame(
+                as_objects({key: columns[key] for key in ("account_id", "score", "band")}),
+                copy=False,
+            )
     return pd.DataFrame(columns=["account_id", "score", "band"])
 
 
