@@ -497,6 +497,7 @@ def _full_rescore(conn, facts, scores, arrays, cfg, past: ReadAhead, summary, st
             conn.execute(sql, params)
     (new, absent, refired), write_health, encoded = prepared.result()
     step(4, 6)
+    # BOOK_SCOPE: a key lookup per candidate alert (`account_id IN (SELECT …)` would list 1M ids)
     opened, _, reopened = apply_book_changes(
         conn, new, absent, refired, BOOK_SCOPE, clock.now_iso(), as_of.isoformat()
     )
